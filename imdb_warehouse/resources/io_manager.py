@@ -1,0 +1,439 @@
+"""PostgresPolarsIOManager: Polars frames in and out of Postgres tables.
+
+Where an asset goes: Postgres schema = the first element of its key, table = the last.
+What its definition metadata may say:
+
+- `primary_key`: column or list of columns, made the table's PRIMARY KEY;
+- `partition_expr`: the partition column (a dict dimension → column for multi-partitions);
+- `write_mode`: `replace` (default) or `upsert`;
+- `newer_wins`: in upsert mode, a column whose smaller value never overwrites a larger one;
+- `dagster/column_schema`: its column descriptions, kept as Postgres column comments.
+
+Every write is ONE transaction: in replace mode, DELETE of the run's partitions (of the whole
+table when unpartitioned) + COPY; in upsert mode, COPY into a temporary table +
+INSERT … ON CONFLICT DO UPDATE. Concurrent readers see the table before or after it, never in
+between; concurrent writers of one table take turns (an advisory lock). The frame's Polars
+schema is kept in `polars_io.table_schemas`, so a load returns the dtypes that were written.
+"""
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from imdb_warehouse.resources.errors import WarehouseError
+from imdb_warehouse.resources.partition_slices import PartitionSlice, Params, partition_slice
+from imdb_warehouse.resources.pg_types import (
+    copy_frame,
+    polars_type_of_postgres,
+    postgres_type,
+    restore_dtypes,
+    select_cast,
+)
+from imdb_warehouse.resources.postgres import PostgresResource
+
+REGISTRY_SCHEMA = "polars_io"
+REGISTRY = sql.Identifier(REGISTRY_SCHEMA, "table_schemas")
+COPY_CHUNK_ROWS = 100_000
+WRITE_MODES = ("replace", "upsert")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table and the asset metadata that says how to write and read it."""
+
+    asset: str
+    schema: str
+    name: str
+    primary_key: tuple[str, ...]
+    write_mode: str
+    newer_wins: str | None
+    partitions: PartitionSlice | None
+    descriptions: Mapping[str, str]
+
+    @property
+    def ident(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, self.name)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def table_spec(
+    asset_key: dg.AssetKey,
+    metadata: Mapping[str, object],
+    partitions_def: dg.PartitionsDefinition | None,
+    partition_keys: Sequence[str] | None,
+) -> TableSpec:
+    path = asset_key.path
+    asset = asset_key.to_user_string()
+    primary_key = metadata.get("primary_key") or ()
+    write_mode = metadata.get("write_mode", "replace")
+    newer_wins = metadata.get("newer_wins")
+    if write_mode not in WRITE_MODES:
+        raise WarehouseError(f"asset {asset}: write_mode {write_mode!r} is not one of {WRITE_MODES}")
+    if write_mode == "upsert" and not primary_key:
+        raise WarehouseError(f"asset {asset}: write_mode 'upsert' needs a primary_key in metadata")
+    if newer_wins and write_mode != "upsert":
+        raise WarehouseError(f"asset {asset}: newer_wins only applies to write_mode 'upsert'")
+    column_schema = metadata.get("dagster/column_schema")
+    return TableSpec(
+        asset=asset,
+        schema=path[0] if len(path) > 1 else "public",
+        name=path[-1],
+        primary_key=(primary_key,) if isinstance(primary_key, str) else tuple(primary_key),
+        write_mode=write_mode,
+        newer_wins=newer_wins,
+        partitions=None
+        if partitions_def is None or partition_keys is None
+        else partition_slice(partitions_def, partition_keys, metadata.get("partition_expr"), asset_key),
+        descriptions={c.name: c.description for c in column_schema.columns if c.description}
+        if isinstance(column_schema, dg.TableSchema)
+        else {},
+    )
+
+
+class PostgresPolarsIOManager(dg.ConfigurableIOManager):
+    """Stores each asset's Polars DataFrame as a Postgres table (schema = key prefix).
+
+    Partitioned assets name their partition column(s) in `partition_expr` metadata; a write
+    replaces exactly the run's partitions. See the module docstring for every metadata key.
+    """
+
+    postgres: PostgresResource
+
+    def handle_output(self, context: dg.OutputContext, obj: object) -> None:
+        spec = table_spec(
+            context.asset_key,
+            context.definition_metadata or {},
+            context.asset_partitions_def if context.has_asset_partitions else None,
+            context.asset_partition_keys if context.has_asset_partitions else None,
+        )
+        frame = _as_frame(obj, spec)
+        _check_frame(frame, spec)
+        with self.postgres.connect() as conn:
+            write_frame(conn, spec, frame)
+        context.add_output_metadata(
+            {
+                "dagster/row_count": frame.height,
+                "dagster/table_name": spec.qualified_name,
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[
+                        dg.TableColumn(
+                            name,
+                            postgres_type(dtype),
+                            spec.descriptions.get(name),
+                            dg.TableColumnConstraints(
+                                nullable=name not in spec.primary_key,
+                                unique=spec.primary_key == (name,),
+                            ),
+                        )
+                        for name, dtype in frame.schema.items()
+                    ]
+                ),
+            }
+        )
+
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
+        upstream = context.upstream_output
+        spec = table_spec(
+            context.asset_key,
+            (upstream.definition_metadata if upstream else None) or {},
+            context.asset_partitions_def if context.has_asset_partitions else None,
+            context.asset_partition_keys if context.has_asset_partitions else None,
+        )
+        frame = self.read_table(spec)
+        if context.dagster_type.typing_type is pl.LazyFrame:
+            return frame.lazy()
+        return frame
+
+    def read_table(self, spec: TableSpec) -> pl.DataFrame:
+        """The rows of `spec`'s table (of its partitions, if it names some), as written."""
+        with self.postgres.connect() as conn:
+            columns = _table_columns(conn, spec)
+            if columns is None:
+                raise WarehouseError(
+                    f"table {spec.qualified_name} does not exist yet: materialize asset "
+                    f"{spec.asset} before the assets that read it"
+                )
+            schema = _expected_schema(columns, _stored_schema(conn, spec))
+        params = Params()
+        selected = [
+            sql.SQL("{}::{} AS {}").format(sql.Identifier(c), sql.SQL(cast), sql.Identifier(c))
+            if (cast := select_cast(pg_type))
+            else sql.Identifier(c)
+            for c, pg_type in columns.items()
+        ]
+        query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(selected), spec.ident)
+        if spec.partitions is not None:
+            query += sql.SQL(" WHERE ") + spec.partitions.where(params, schema)
+        arrow = self.postgres.fetch_arrow(query.as_string(), params)
+        return restore_dtypes(pl.from_arrow(arrow), schema)
+
+
+def _as_frame(obj: object, spec: TableSpec) -> pl.DataFrame:
+    if isinstance(obj, pl.LazyFrame):
+        return obj.collect()
+    if isinstance(obj, pl.DataFrame):
+        return obj
+    raise WarehouseError(
+        f"asset {spec.asset} returned {type(obj).__name__}, but PostgresPolarsIOManager stores "
+        "Polars DataFrames: return a polars.DataFrame (or LazyFrame), or give the asset "
+        "another io_manager_key"
+    )
+
+
+def _check_frame(frame: pl.DataFrame, spec: TableSpec) -> None:
+    """Reject a frame that would break the table's keys or spill outside the run's partitions."""
+    where = f"asset {spec.asset} (table {spec.qualified_name})"
+    named = [*spec.primary_key, *([spec.newer_wins] if spec.newer_wins else [])]
+    if spec.partitions is not None:
+        named += spec.partitions.columns
+    missing = [c for c in dict.fromkeys(named) if c not in frame.columns]
+    if missing:
+        raise WarehouseError(f"{where}: its metadata names columns the frame lacks: {missing}")
+    for column in [*spec.primary_key, *([spec.newer_wins] if spec.newer_wins else [])]:
+        nulls = frame[column].null_count()
+        if nulls:
+            raise WarehouseError(f"{where}: column {column!r} has {nulls} null values; it must not")
+    if spec.primary_key:
+        duplicates = frame.filter(pl.struct(spec.primary_key).is_duplicated())
+        if duplicates.height:
+            sample = duplicates.select(spec.primary_key).unique().head(5).to_dicts()
+            raise WarehouseError(
+                f"{where}: {duplicates.height} rows share a primary key {list(spec.primary_key)}, "
+                f"e.g. {sample}"
+            )
+    if spec.partitions is not None:
+        outside = spec.partitions.rows_outside(frame)
+        if outside:
+            raise WarehouseError(
+                f"{where}: rows with partition values {outside[:5]} lie outside the partitions "
+                "of this run; a run writes only its own partitions"
+            )
+
+
+def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) -> None:
+    """Write `frame` into `spec`'s table inside the caller's transaction."""
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [f"polars_io:{spec.qualified_name}"]
+    )
+    _ensure_registry(conn)
+    _ensure_schema(conn, spec.schema)
+    columns = _table_columns(conn, spec)
+    if columns is None:
+        _create_table(conn, spec, frame)
+    else:
+        _evolve_table(conn, spec, frame, columns, _stored_schema(conn, spec))
+    names = sql.SQL(", ").join(map(sql.Identifier, frame.columns))
+    if spec.write_mode == "replace":
+        params = Params()
+        delete = sql.SQL("DELETE FROM {}").format(spec.ident)
+        if spec.partitions is not None:
+            delete += sql.SQL(" WHERE ") + spec.partitions.where(params, frame.schema)
+        conn.execute(delete, params)
+        _copy(conn, spec.ident, names, frame)
+    else:
+        staging = sql.Identifier("polars_io_upsert")
+        conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staging, spec.ident)
+        )
+        _copy(conn, staging, names, frame)
+        updates = [c for c in frame.columns if c not in spec.primary_key]
+        action = sql.SQL("DO NOTHING")
+        if updates:
+            action = sql.SQL("DO UPDATE SET {}").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates
+                )
+            )
+            if spec.newer_wins:
+                action += sql.SQL(" WHERE {}.{} <= EXCLUDED.{}").format(
+                    spec.ident, sql.Identifier(spec.newer_wins), sql.Identifier(spec.newer_wins)
+                )
+        conn.execute(
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}").format(
+                spec.ident,
+                names,
+                names,
+                staging,
+                sql.SQL(", ").join(map(sql.Identifier, spec.primary_key)),
+                action,
+            )
+        )
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {} (table_schema, table_name, polars_schema, described) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (table_schema, table_name) DO UPDATE SET "
+            "polars_schema = EXCLUDED.polars_schema, described = EXCLUDED.described, "
+            "updated_at = now()"
+        ).format(REGISTRY),
+        [spec.schema, spec.name, _schema_bytes(frame.schema), str(frame.schema)],
+    )
+
+
+def _copy(conn: psycopg.Connection, target: sql.Identifier, names: sql.Composable, frame: pl.DataFrame) -> None:
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(target, names)
+    with conn.cursor().copy(statement) as copy:
+        for chunk in copy_frame(frame).iter_slices(COPY_CHUNK_ROWS):
+            # non_numeric quoting keeps a lone \. from reading as COPY's end-of-data marker
+            copy.write(chunk.write_csv(include_header=False, quote_style="non_numeric"))
+
+
+def _ensure_registry(conn: psycopg.Connection) -> None:
+    if _registry_exists(conn):
+        return
+    _ensure_schema(conn, REGISTRY_SCHEMA)
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (table_schema text, table_name text, "
+            "polars_schema bytea NOT NULL, described text NOT NULL, "
+            "updated_at timestamptz NOT NULL DEFAULT now(), "
+            "PRIMARY KEY (table_schema, table_name))"
+        ).format(REGISTRY)
+    )
+
+
+def _registry_exists(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT to_regclass('polars_io.table_schemas')").fetchone()[0] is not None
+
+
+def _ensure_schema(conn: psycopg.Connection, schema: str) -> None:
+    if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]).fetchone():
+        return
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [f"polars_io:{schema}"])
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def _table_columns(conn: psycopg.Connection, spec: TableSpec) -> dict[str, str] | None:
+    """The table's columns and their Postgres types, in table order; None if it does not exist."""
+    relation = conn.execute(
+        "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relname = $2",
+        [spec.schema, spec.name],
+    ).fetchone()
+    if relation is None:
+        return None
+    rows = conn.execute(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        [relation[0]],
+    ).fetchall()
+    return dict(rows)
+
+
+def _stored_schema(conn: psycopg.Connection, spec: TableSpec) -> pl.Schema:
+    if not _registry_exists(conn):
+        return pl.Schema()
+    row = conn.execute(
+        sql.SQL("SELECT polars_schema FROM {} WHERE table_schema = $1 AND table_name = $2").format(
+            REGISTRY
+        ),
+        [spec.schema, spec.name],
+    ).fetchone()
+    return pl.read_ipc(io.BytesIO(row[0])).schema if row else pl.Schema()
+
+
+def _expected_schema(columns: Mapping[str, str], stored: pl.Schema) -> pl.Schema:
+    return pl.Schema(
+        {name: stored.get(name) or polars_type_of_postgres(pg) for name, pg in columns.items()}
+    )
+
+
+def _schema_bytes(schema: pl.Schema) -> bytes:
+    return pl.DataFrame(schema=schema).write_ipc(None).getvalue()
+
+
+def _create_table(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) -> None:
+    definitions = [
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(postgres_type(dtype)))
+        for name, dtype in frame.schema.items()
+    ]
+    if spec.primary_key:
+        definitions.append(
+            sql.SQL("PRIMARY KEY ({})").format(
+                sql.SQL(", ").join(map(sql.Identifier, spec.primary_key))
+            )
+        )
+    conn.execute(
+        sql.SQL("CREATE TABLE {} ({})").format(spec.ident, sql.SQL(", ").join(definitions))
+    )
+    _comment_columns(conn, spec, frame.columns)
+
+
+def _evolve_table(
+    conn: psycopg.Connection,
+    spec: TableSpec,
+    frame: pl.DataFrame,
+    columns: Mapping[str, str],
+    stored: pl.Schema,
+) -> None:
+    """Add the frame's new columns; refuse a frame that lacks or retypes existing ones."""
+    where = f"table {spec.qualified_name} (asset {spec.asset})"
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise WarehouseError(
+            f"{where} has columns the frame lacks: {missing}. Return them (null where unknown), "
+            "or drop them from the table first"
+        )
+    retyped = [
+        f"{name}: table {stored[name] if name in stored else columns[name]}, frame {dtype}"
+        for name, dtype in frame.schema.items()
+        if name in columns
+        and (stored[name] != dtype if name in stored else postgres_type(dtype) != columns[name])
+    ]
+    if retyped:
+        raise WarehouseError(
+            f"{where}: the frame changes the type of columns ({'; '.join(retyped)}). Cast them "
+            "back, or migrate the table first"
+        )
+    existing_key = _primary_key(conn, spec)
+    if existing_key != spec.primary_key and (existing_key or spec.primary_key):
+        if existing_key:
+            raise WarehouseError(
+                f"{where} has primary key {list(existing_key)}, the asset says "
+                f"{list(spec.primary_key)}: migrate the table first"
+            )
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
+                spec.ident, sql.SQL(", ").join(map(sql.Identifier, spec.primary_key))
+            )
+        )
+    for name in frame.columns:
+        if name not in columns:
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                    spec.ident, sql.Identifier(name), sql.SQL(postgres_type(frame.schema[name]))
+                )
+            )
+    _comment_columns(conn, spec, frame.columns)
+
+
+def _primary_key(conn: psycopg.Connection, spec: TableSpec) -> tuple[str, ...]:
+    rows = conn.execute(
+        "SELECT a.attname FROM pg_index i "
+        "JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) ON true "
+        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+        "WHERE i.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.indisprimary "
+        "ORDER BY k.position",
+        [spec.schema, spec.name],
+    ).fetchall()
+    return tuple(row[0] for row in rows)
+
+
+def _comment_columns(conn: psycopg.Connection, spec: TableSpec, names: Sequence[str]) -> None:
+    """Keep the asset's column descriptions as Postgres column comments, for analysts' tools."""
+    for name in names:
+        if not (description := spec.descriptions.get(name)):
+            continue
+        # COMMENT takes no parameters: psycopg quotes the literal.
+        conn.execute(
+            sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
+                spec.ident, sql.Identifier(name), sql.Literal(description)
+            )
+        )

@@ -1,0 +1,196 @@
+"""The rows that belong to a run's partitions: a WHERE clause for Postgres, a check for a frame.
+
+A slice is a union of boxes; a box is a conjunction of one condition per partition dimension:
+a static dimension's column equals one of a set of keys, a time dimension's column falls in
+one of a set of [start, end) windows. The usual cases (one key; one day × every genre; a range
+of days) are one box, so the clause stays index-friendly.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from math import prod
+
+import dagster as dg
+import polars as pl
+from psycopg import sql
+
+from imdb_warehouse.resources.errors import WarehouseError
+
+Window = tuple[datetime, datetime]
+
+
+class Params(list):
+    """Collects query values and hands out their `$n` placeholders."""
+
+    def add(self, value: object) -> sql.SQL:
+        self.append(value)
+        return sql.SQL(f"${len(self)}")
+
+
+@dataclass(frozen=True)
+class StaticCondition:
+    column: str
+    keys: tuple[str, ...]
+
+    def where(self, params: Params, dtype: pl.DataType) -> sql.Composable:
+        if not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
+            raise WarehouseError(
+                f"partition column {self.column!r} holds {dtype}; the keys of a static "
+                "partition dimension are strings, so its column must be a string column"
+            )
+        keys = params.add(list(self.keys))
+        return sql.SQL("{} = ANY({}::text[])").format(sql.Identifier(self.column), keys)
+
+    def matches(self, value: object) -> bool:
+        return value in self.keys
+
+
+@dataclass(frozen=True)
+class TimeCondition:
+    column: str
+    windows: tuple[Window, ...]
+
+    def where(self, params: Params, dtype: pl.DataType) -> sql.Composable:
+        bound = _bound_type(self.column, dtype)
+        ranges = [
+            sql.SQL("({col} >= {start}::{t} AND {col} < {end}::{t})").format(
+                col=sql.Identifier(self.column),
+                start=params.add(_bound(start, dtype)),
+                end=params.add(_bound(end, dtype)),
+                t=sql.SQL(bound),
+            )
+            for start, end in self.windows
+        ]
+        return sql.SQL("({})").format(sql.SQL(" OR ").join(ranges))
+
+    def matches(self, value: object) -> bool:
+        if isinstance(value, datetime):
+            return any(start <= _aware(value, start) < end for start, end in self.windows)
+        if isinstance(value, date):
+            return any(start.date() <= value < end.date() for start, end in self.windows)
+        return False
+
+
+Condition = StaticCondition | TimeCondition
+
+
+@dataclass(frozen=True)
+class PartitionSlice:
+    boxes: tuple[tuple[Condition, ...], ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return [condition.column for condition in self.boxes[0]]
+
+    def where(self, params: Params, dtypes: Mapping[str, pl.DataType]) -> sql.Composable:
+        return sql.SQL(" OR ").join(
+            sql.SQL("({})").format(
+                sql.SQL(" AND ").join(c.where(params, dtypes[c.column]) for c in box)
+            )
+            for box in self.boxes
+        )
+
+    def rows_outside(self, frame: pl.DataFrame) -> list[dict]:
+        """The distinct partition values of `frame` that lie outside this slice."""
+        return [
+            row
+            for row in frame.select(self.columns).unique().iter_rows(named=True)
+            if not any(all(c.matches(row[c.column]) for c in box) for box in self.boxes)
+        ]
+
+
+def partition_slice(
+    partitions_def: dg.PartitionsDefinition,
+    partition_keys: Sequence[str],
+    partition_expr: object,
+    asset_key: dg.AssetKey,
+) -> PartitionSlice:
+    """The slice of `partition_keys`, with each dimension's column taken from `partition_expr`."""
+    if isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        dimensions = {d.name: d.partitions_def for d in partitions_def.partitions_defs}
+        if not isinstance(partition_expr, Mapping) or set(partition_expr) != set(dimensions):
+            raise WarehouseError(
+                f"asset {asset_key.to_user_string()} is partitioned by {sorted(dimensions)}: "
+                "its metadata must name the column of each dimension, e.g. "
+                f"partition_expr={{{', '.join(f'{d!r}: <column>' for d in sorted(dimensions))}}}"
+            )
+        columns = dict(partition_expr)
+        parts = [
+            partitions_def.get_partition_key_from_str(key).keys_by_dimension
+            for key in partition_keys
+        ]
+    else:
+        if not isinstance(partition_expr, str) or not partition_expr:
+            raise WarehouseError(
+                f"asset {asset_key.to_user_string()} is partitioned but its metadata names no "
+                "partition column: add metadata={'partition_expr': '<column>'} so that a "
+                "write replaces only its own partitions"
+            )
+        dimensions = {"": partitions_def}
+        columns = {"": partition_expr}
+        parts = [{"": key} for key in partition_keys]
+
+    time_dims = [d for d, p in dimensions.items() if isinstance(p, dg.TimeWindowPartitionsDefinition)]
+    static_dims = [d for d in dimensions if d not in time_dims]
+
+    windows_by_statics: dict[tuple[str, ...], set[Window]] = defaultdict(set)
+    for part in parts:
+        statics = tuple(part[d] for d in static_dims)
+        for d in time_dims:
+            window = dimensions[d].time_window_for_partition_key(part[d])
+            windows_by_statics[statics].add((window.start, window.end))
+        windows_by_statics.setdefault(statics, set())
+
+    statics_by_windows: dict[tuple[Window, ...], set[tuple[str, ...]]] = defaultdict(set)
+    for statics, windows in windows_by_statics.items():
+        statics_by_windows[_merge(windows)].add(statics)
+
+    boxes = []
+    for windows, statics in statics_by_windows.items():
+        keys_per_dim = [sorted({s[i] for s in statics}) for i in range(len(static_dims))]
+        if prod(len(keys) for keys in keys_per_dim) == len(statics):
+            groups = [keys_per_dim]
+        else:  # not a cross product: one box per combination
+            groups = [[[key] for key in combination] for combination in sorted(statics)]
+        for group in groups:
+            box: list[Condition] = [
+                StaticCondition(columns[d], tuple(keys)) for d, keys in zip(static_dims, group)
+            ]
+            box += [TimeCondition(columns[d], windows) for d in time_dims]
+            boxes.append(tuple(box))
+    return PartitionSlice(tuple(boxes))
+
+
+def _merge(windows: set[Window]) -> tuple[Window, ...]:
+    merged: list[Window] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def _bound_type(column: str, dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Date):
+        return "date"
+    if isinstance(dtype, pl.Datetime):
+        return "timestamptz" if dtype.time_zone else "timestamp"
+    raise WarehouseError(
+        f"partition column {column!r} holds {dtype}; a time partition dimension needs a "
+        "Date or Datetime column"
+    )
+
+
+def _bound(moment: datetime, dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Date):
+        return moment.date().isoformat()
+    if isinstance(dtype, pl.Datetime) and not dtype.time_zone:
+        return moment.replace(tzinfo=None).isoformat()
+    return moment.isoformat()
+
+
+def _aware(value: datetime, like: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=like.tzinfo)
