@@ -3,7 +3,9 @@
 import argparse
 import sys
 
+from imdb_warehouse.resources.errors import WarehouseError
 from imdb_warehouse.resources.postgres import (
+    EmbeddedPostgresError,
     configured_database_url,
     stop_embedded_server,
     warehouse_home,
@@ -38,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         "db-stop", help="stop the embedded Postgres server of IMDB_WAREHOUSE_HOME"
     ).set_defaults(run=_db_stop)
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (EmbeddedPostgresError, WarehouseError) as error:
+        print(f"imdb-warehouse: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

