@@ -8,6 +8,7 @@ IMDB_WAREHOUSE_TEST_REQUIRE_SERVER=1 (CI does) to make its absence an error inst
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -64,17 +65,24 @@ def backend_url(request: pytest.FixtureRequest) -> str:
     return embedded_database_url(request.getfixturevalue("embedded_home"))
 
 
+@contextmanager
+def new_database(admin_url: str) -> Iterator[str]:
+    """A new, empty database on the server of `admin_url`, dropped afterwards."""
+    name = f"imdbw_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
+    try:
+        yield with_database(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(pgsql.SQL("DROP DATABASE {} WITH (FORCE)").format(pgsql.Identifier(name)))
+
+
 @pytest.fixture
 def database_url(backend_url: str) -> Iterator[str]:
     """A new, empty database on the backend, dropped after the test."""
-    name = f"imdbw_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(backend_url, autocommit=True) as admin:
-        admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
-    try:
-        yield with_database(backend_url, name)
-    finally:
-        with psycopg.connect(backend_url, autocommit=True) as admin:
-            admin.execute(pgsql.SQL("DROP DATABASE {} WITH (FORCE)").format(pgsql.Identifier(name)))
+    with new_database(backend_url) as url:
+        yield url
 
 
 @pytest.fixture
