@@ -24,9 +24,15 @@ import dagster as dg
 import polars as pl
 import psycopg
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from imdb_warehouse.resources.errors import WarehouseError
-from imdb_warehouse.resources.partition_slices import PartitionSlice, Params, partition_slice
+from imdb_warehouse.resources.partition_slices import (
+    ClientBoundParams,
+    PartitionSlice,
+    Params,
+    partition_slice,
+)
 from imdb_warehouse.resources.pg_types import (
     copy_frame,
     polars_type_of_postgres,
@@ -162,18 +168,18 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
                     f"{spec.asset} before the assets that read it"
                 )
             schema = _expected_schema(columns, _stored_schema(conn, spec))
-        params = Params()
-        selected = [
-            sql.SQL("{}::{} AS {}").format(sql.Identifier(c), sql.SQL(cast), sql.Identifier(c))
-            if (cast := select_cast(pg_type))
-            else sql.Identifier(c)
-            for c, pg_type in columns.items()
-        ]
-        query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(selected), spec.ident)
-        if spec.partitions is not None:
-            query += sql.SQL(" WHERE ") + spec.partitions.where(params, schema)
-        arrow = self.postgres.fetch_arrow(query.as_string(), params)
-        return restore_dtypes(pl.from_arrow(arrow), schema)
+            selected = [
+                sql.SQL("{}::{} AS {}").format(sql.Identifier(c), sql.SQL(cast), sql.Identifier(c))
+                if (cast := select_cast(pg_type))
+                else sql.Identifier(c)
+                for c, pg_type in columns.items()
+            ]
+            query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(selected), spec.ident)
+            if spec.partitions is not None:
+                # ADBC reads at full speed only through COPY, which takes no parameters.
+                query += sql.SQL(" WHERE ") + spec.partitions.where(ClientBoundParams(), schema)
+            query_text = query.as_string(conn)
+        return restore_dtypes(pl.from_arrow(self.postgres.fetch_arrow(query_text)), schema)
 
 
 def _as_frame(obj: object, spec: TableSpec) -> pl.DataFrame:
@@ -279,10 +285,13 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
 
 def _copy(conn: psycopg.Connection, target: sql.Identifier, names: sql.Composable, frame: pl.DataFrame) -> None:
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(target, names)
-    with conn.cursor().copy(statement) as copy:
+    # In a one-column CSV a lone \. would read as COPY's end-of-data marker, unless quoted.
+    quote_style = "non_numeric" if frame.width == 1 else "necessary"
+    cursor = conn.cursor()
+    # The queued writer sends one chunk from a thread while Polars renders the next.
+    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
         for chunk in copy_frame(frame).iter_slices(COPY_CHUNK_ROWS):
-            # non_numeric quoting keeps a lone \. from reading as COPY's end-of-data marker
-            copy.write(chunk.write_csv(include_header=False, quote_style="non_numeric"))
+            copy.write(chunk.write_csv(include_header=False, quote_style=quote_style))
 
 
 def _ensure_registry(conn: psycopg.Connection) -> None:

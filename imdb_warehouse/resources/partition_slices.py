@@ -24,9 +24,16 @@ Window = tuple[datetime, datetime]
 class Params(list):
     """Collects query values and hands out their `$n` placeholders."""
 
-    def add(self, value: object) -> sql.SQL:
+    def add(self, value: object) -> sql.Composable:
         self.append(value)
         return sql.SQL(f"${len(self)}")
+
+
+class ClientBoundParams(Params):
+    """Binds values client-side, as psycopg does for COPY: each is a psycopg-quoted literal."""
+
+    def add(self, value: object) -> sql.Composable:
+        return sql.Literal(value)
 
 
 @dataclass(frozen=True)

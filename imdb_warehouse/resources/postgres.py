@@ -10,12 +10,10 @@ postmaster on one data directory, so two servers never run on one directory.
 
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
-
 import dagster as dg
 import psycopg
 import pyarrow as pa
@@ -108,11 +106,11 @@ class PostgresResource(dg.ConfigurableResource):
         ) as conn:
             yield conn
 
-    def fetch_arrow(self, query: str, params: Sequence[Any] = ()) -> pa.Table:
-        """Run one query through ADBC (Arrow-native, keeps integer widths) and return its rows."""
+    def fetch_arrow(self, query: str) -> pa.Table:
+        """The rows of one query, read through ADBC: Arrow-native, integer widths kept."""
         import adbc_driver_postgresql.dbapi as adbc
 
         with adbc.connect(self.url()) as conn, conn.cursor() as cursor:
             cursor.execute("SET TimeZone = 'UTC'")
-            cursor.execute(query, tuple(params) or None)
+            cursor.execute(query)
             return cursor.fetch_arrow_table()
