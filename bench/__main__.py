@@ -5,6 +5,7 @@ Runs against the warehouse Postgres in effect (IMDB_WAREHOUSE_DATABASE_URL, else
 embedded server), in a scratch database it creates and drops.
 """
 
+import os
 import platform
 import sys
 import time
@@ -23,16 +24,24 @@ def main() -> int:
     with scratch_database(configured_database_url()) as url:
         for suite in SUITES:
             figures += suite.run(url)
-    print(f"imdb_warehouse benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"{platform.node()} ({platform.processor() or platform.machine()}), Python {platform.python_version()}")
+    print(
+        f"imdb_warehouse benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores), "
+        f"Python {platform.python_version()}"
+    )
     print()
     widths = [max(len(f.metric) for f in figures), 14, 8, 24]
     header = ("metric", "value", "unit", "goal")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  met")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "  met")
     for f in figures:
-        row = (f.metric, f"{f.value:,.2f}" if f.value < 100 else f"{f.value:,.0f}", f.unit, f.goal or "-")
+        row = (
+            f.metric,
+            f"{f.value:,.2f}" if f.value < 100 else f"{f.value:,.0f}",
+            f.unit,
+            f.goal or "-",
+        )
         met = "-" if f.met is None else ("yes" if f.met else "NO")
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + f"  {met}")
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + f"  {met}")
     print()
     for f in figures:
         print(f"bench: {f.metric} = {f.value:.4g} {f.unit}")

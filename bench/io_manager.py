@@ -41,9 +41,9 @@ def rankings(rows: int, day: date) -> pl.DataFrame:
     )
 
 
-def _seconds(action) -> float:
+def _seconds(action, *args) -> float:
     start = time.perf_counter()
-    action()
+    action(*args)
     return time.perf_counter() - start
 
 
@@ -69,16 +69,16 @@ def run(url: str) -> list[Figure]:
         create_plain_table(url, plain_table, frames[0])
         with psycopg.connect(url) as conn:
             for table in (sql.Identifier(*key.path), plain_table):
-                conn.execute(sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = false)").format(table))
+                conn.execute(
+                    sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = false)").format(table)
+                )
 
         floor, write, replace, read = [], [], [], []
         for i in range(1, repeats + 1):
-            floor.append(_seconds(lambda i=i: plain_copy(url, plain_table, frames[i])))
-            context = output_context(i)
-            write.append(_seconds(lambda i=i, c=context: io_manager.handle_output(c, frames[i])))
+            floor.append(_seconds(plain_copy, url, plain_table, frames[i]))
+            write.append(_seconds(io_manager.handle_output, output_context(i), frames[i]))
         for i in range(1, repeats + 1):
-            context = output_context(i)
-            replace.append(_seconds(lambda i=i, c=context: io_manager.handle_output(c, frames[i])))
+            replace.append(_seconds(io_manager.handle_output, output_context(i), frames[i]))
             input_context = dg.build_input_context(
                 asset_key=key,
                 upstream_output=output_context(i),
@@ -86,7 +86,7 @@ def run(url: str) -> list[Figure]:
                 asset_partitions_def=DAYS,
                 dagster_type=FRAME_TYPE,
             )
-            read.append(_seconds(lambda c=input_context: io_manager.load_input(c)))
+            read.append(_seconds(io_manager.load_input, input_context))
 
         floor_rate, write_rate, replace_rate, read_rate = (
             rows / statistics.median(times) for times in (floor, write, replace, read)
@@ -94,10 +94,18 @@ def run(url: str) -> list[Figure]:
         ratio = 100 * write_rate / floor_rate
         figures += [
             Figure(f"copy_floor_write_{label}", floor_rate, "rows/s"),
-            Figure(f"io_manager_write_{label}", write_rate, "rows/s", "≥ 70% of COPY floor", ratio >= 70),
+            Figure(
+                f"io_manager_write_{label}",
+                write_rate,
+                "rows/s",
+                "≥ 70% of COPY floor",
+                ratio >= 70,
+            ),
             Figure(f"io_manager_write_vs_copy_{label}", ratio, "%", "≥ 70", ratio >= 70),
             Figure(f"io_manager_replace_{label}", replace_rate, "rows/s"),
-            Figure(f"io_manager_read_{label}", read_rate, "rows/s", "≥ 300,000", read_rate >= 300_000),
+            Figure(
+                f"io_manager_read_{label}", read_rate, "rows/s", "≥ 300,000", read_rate >= 300_000
+            ),
         ]
     return figures
 
@@ -105,7 +113,8 @@ def run(url: str) -> list[Figure]:
 def create_plain_table(url: str, table: sql.Identifier, frame: pl.DataFrame) -> None:
     """The floor's table: the same columns and primary key as the IO manager's."""
     columns = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(postgres_type(t))) for n, t in frame.schema.items()
+        sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(postgres_type(t)))
+        for n, t in frame.schema.items()
     )
     key = sql.SQL(", ").join(map(sql.Identifier, METADATA["primary_key"]))
     with psycopg.connect(url) as conn:

@@ -43,16 +43,25 @@ def test_the_deployment_instance_keeps_runs_and_events_in_postgres(tmp_path, mon
             result = dg.materialize(
                 [deployed],
                 instance=instance,
-                resources={"io_manager": PostgresPolarsIOManager(postgres=PostgresResource(database_url=warehouse_url))},
+                resources={
+                    "io_manager": PostgresPolarsIOManager(
+                        postgres=PostgresResource(database_url=warehouse_url)
+                    )
+                },
             )
             assert result.success
             assert instance.get_latest_materialization_event(dg.AssetKey(["staging", "deployed"]))
 
         with psycopg.connect(dagster_url) as conn:
-            assert conn.execute("SELECT status FROM runs WHERE run_id = %s", [result.run_id]).fetchall() == [
-                ("SUCCESS",)
-            ]
-            assert conn.execute("SELECT count(*) FROM event_logs WHERE run_id = %s", [result.run_id]).fetchone()[0] > 5
+            assert conn.execute(
+                "SELECT status FROM runs WHERE run_id = %s", [result.run_id]
+            ).fetchall() == [("SUCCESS",)]
+            assert (
+                conn.execute(
+                    "SELECT count(*) FROM event_logs WHERE run_id = %s", [result.run_id]
+                ).fetchone()[0]
+                > 5
+            )
 
 
 def _free_port() -> int:
@@ -118,7 +127,10 @@ def test_make_dev_serves_the_ui_on_localhost_against_the_embedded_warehouse(tmp_
             "locationOrLoadError { __typename } } } } }",
         )
         [location] = workspace["workspaceOrError"]["locationEntries"]
-        assert location == {"name": "imdb_warehouse", "locationOrLoadError": {"__typename": "RepositoryLocation"}}
+        assert location == {
+            "name": "imdb_warehouse",
+            "locationOrLoadError": {"__typename": "RepositoryLocation"},
+        }
         assert (home / "pgdata" / "postmaster.pid").is_file()  # the embedded warehouse runs
         assert (home / "dagster" / "dagster.yaml").is_file()
     finally:

@@ -29,8 +29,8 @@ from psycopg.copy import QueuedLibpqWriter
 from imdb_warehouse.resources.errors import WarehouseError
 from imdb_warehouse.resources.partition_slices import (
     ClientBoundParams,
-    PartitionSlice,
     Params,
+    PartitionSlice,
     partition_slice,
 )
 from imdb_warehouse.resources.pg_types import (
@@ -82,7 +82,9 @@ def table_spec(
     write_mode = metadata.get("write_mode", "replace")
     newer_wins = metadata.get("newer_wins")
     if write_mode not in WRITE_MODES:
-        raise WarehouseError(f"asset {asset}: write_mode {write_mode!r} is not one of {WRITE_MODES}")
+        raise WarehouseError(
+            f"asset {asset}: write_mode {write_mode!r} is not one of {WRITE_MODES}"
+        )
     if write_mode == "upsert" and not primary_key:
         raise WarehouseError(f"asset {asset}: write_mode 'upsert' needs a primary_key in metadata")
     if newer_wins and write_mode != "upsert":
@@ -97,7 +99,9 @@ def table_spec(
         newer_wins=newer_wins,
         partitions=None
         if partitions_def is None or partition_keys is None
-        else partition_slice(partitions_def, partition_keys, metadata.get("partition_expr"), asset_key),
+        else partition_slice(
+            partitions_def, partition_keys, metadata.get("partition_expr"), asset_key
+        ),
         descriptions={c.name: c.description for c in column_schema.columns if c.description}
         if isinstance(column_schema, dg.TableSchema)
         else {},
@@ -227,7 +231,8 @@ def _check_frame(frame: pl.DataFrame, spec: TableSpec) -> None:
 def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) -> None:
     """Write `frame` into `spec`'s table inside the caller's transaction."""
     conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [f"polars_io:{spec.qualified_name}"]
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        [f"polars_io:{spec.qualified_name}"],
     )
     _ensure_registry(conn)
     _ensure_schema(conn, spec.schema)
@@ -283,7 +288,9 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
     )
 
 
-def _copy(conn: psycopg.Connection, target: sql.Identifier, names: sql.Composable, frame: pl.DataFrame) -> None:
+def _copy(
+    conn: psycopg.Connection, target: sql.Identifier, names: sql.Composable, frame: pl.DataFrame
+) -> None:
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(target, names)
     # In a one-column CSV a lone \. would read as COPY's end-of-data marker, unless quoted.
     quote_style = "non_numeric" if frame.width == 1 else "necessary"

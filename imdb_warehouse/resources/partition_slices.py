@@ -139,7 +139,9 @@ def partition_slice(
         columns = {"": partition_expr}
         parts = [{"": key} for key in partition_keys]
 
-    time_dims = [d for d, p in dimensions.items() if isinstance(p, dg.TimeWindowPartitionsDefinition)]
+    time_dims = [
+        d for d, p in dimensions.items() if isinstance(p, dg.TimeWindowPartitionsDefinition)
+    ]
     static_dims = [d for d in dimensions if d not in time_dims]
 
     windows_by_statics: dict[tuple[str, ...], set[Window]] = defaultdict(set)
@@ -163,7 +165,8 @@ def partition_slice(
             groups = [[[key] for key in combination] for combination in sorted(statics)]
         for group in groups:
             box: list[Condition] = [
-                StaticCondition(columns[d], tuple(keys)) for d, keys in zip(static_dims, group)
+                StaticCondition(columns[d], tuple(keys))
+                for d, keys in zip(static_dims, group, strict=True)
             ]
             box += [TimeCondition(columns[d], windows) for d in time_dims]
             boxes.append(tuple(box))

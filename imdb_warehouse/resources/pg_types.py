@@ -117,7 +117,11 @@ def _array_literal(expr: pl.Expr, inner: pl.DataType) -> pl.Expr:
 def _json_text(expr: pl.Expr) -> pl.Expr:
     # Polars encodes structs only: wrap the value as {"v": …} and cut the wrapper off again.
     wrapped = pl.struct(expr.alias("v")).struct.json_encode()
-    return pl.when(expr.is_null()).then(None).otherwise(wrapped.str.slice(5, wrapped.str.len_chars() - 6))
+    return (
+        pl.when(expr.is_null())
+        .then(None)
+        .otherwise(wrapped.str.slice(5, wrapped.str.len_chars() - 6))
+    )
 
 
 def copy_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -150,5 +154,7 @@ def restore_dtypes(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
         if frame.schema[name] == dtype:
             continue
         column = pl.col(name)
-        casts.append((column.str.json_decode(dtype) if _is_json(dtype) else column.cast(dtype)).alias(name))
+        casts.append(
+            (column.str.json_decode(dtype) if _is_json(dtype) else column.cast(dtype)).alias(name)
+        )
     return frame.with_columns(casts) if casts else frame

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+
 import dagster as dg
 import psycopg
 import pyarrow as pa
@@ -29,7 +30,7 @@ def project_dir() -> Path:
 
 
 def warehouse_home() -> Path:
-    """Where the project keeps its local state: embedded Postgres data, page archive, Dagster home."""
+    """Where the project keeps local state: embedded Postgres data, page archive, Dagster home."""
     configured = os.environ.get(HOME_VAR)
     return Path(configured).resolve() if configured else project_dir() / ".imdb_warehouse"
 
@@ -69,7 +70,12 @@ def stop_embedded_server(home: Path) -> bool:
     info = PostmasterInfo.read_from_pgdata(server.pgdata)
     if info is None or not info.is_running():
         return False
-    pgexec("pg_ctl", ("-w", "-D", str(server.pgdata), "stop"), bin_path=server.bin_path, user=server.system_user)
+    pgexec(
+        "pg_ctl",
+        ("-w", "-D", str(server.pgdata), "stop"),
+        bin_path=server.bin_path,
+        user=server.system_user,
+    )
     embedded_database_url.cache_clear()
     return True
 

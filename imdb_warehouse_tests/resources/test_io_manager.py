@@ -1,7 +1,7 @@
 """PostgresPolarsIOManager through real Dagster runs on real Postgres (both backends)."""
 
 import threading
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import dagster as dg
@@ -72,7 +72,9 @@ def test_multi_partitions_and_ranges_replace_exactly_their_keys(io_manager, sql)
         return pl.concat(frames)
 
     def counts() -> dict[str, int]:
-        rows = sql("SELECT snapshot_date, genre, count(*) FROM staging.movie_rankings GROUP BY 1, 2")
+        rows = sql(
+            "SELECT snapshot_date, genre, count(*) FROM staging.movie_rankings GROUP BY 1, 2"
+        )
         return {f"{d.isoformat()}|{g}": n for d, g, n in rows}
 
     materialize([movie_rankings], io_manager, partition_key="2025-01-01|drama")
@@ -126,7 +128,10 @@ def test_daily_range_run_replaces_its_days(io_manager, sql):
     )
     sizes[3] = 1
     materialize([box_office], io_manager, partition_key="2025-01-03")
-    assert sql("SELECT extract(day FROM day)::int, count(*) FROM warehouse.box_office GROUP BY 1 ORDER BY 1") == [
+    assert sql(
+        "SELECT extract(day FROM day)::int, count(*) FROM warehouse.box_office "
+        "GROUP BY 1 ORDER BY 1"
+    ) == [
         (1, 3),
         (2, 3),
         (3, 1),
@@ -137,7 +142,12 @@ def test_daily_range_run_replaces_its_days(io_manager, sql):
 
 def test_a_key_set_that_is_not_a_cross_product_replaces_only_its_keys(io_manager, sql):
     """Partition mappings can hand the IO manager any set of multi-partition keys."""
-    keys_written = ["2025-01-01|action", "2025-01-01|drama", "2025-01-02|action", "2025-01-02|drama"]
+    keys_written = [
+        "2025-01-01|action",
+        "2025-01-01|drama",
+        "2025-01-02|action",
+        "2025-01-02|drama",
+    ]
     frame = pl.DataFrame(
         {
             "snapshot_date": [date.fromisoformat(k.split("|")[0]) for k in keys_written],
@@ -146,7 +156,9 @@ def test_a_key_set_that_is_not_a_cross_product_replaces_only_its_keys(io_manager
         }
     )
     expr = {"date": "snapshot_date", "genre": "genre"}
-    spec = table_spec(dg.AssetKey(["staging", "t"]), {"partition_expr": expr}, DAY_GENRE, keys_written)
+    spec = table_spec(
+        dg.AssetKey(["staging", "t"]), {"partition_expr": expr}, DAY_GENRE, keys_written
+    )
     with io_manager.postgres.connect() as conn:
         write_frame(conn, spec, frame)
 
@@ -254,7 +266,9 @@ def test_a_copy_that_fails_midway_leaves_the_old_rows(io_manager, sql):
     ]
 
 
-def test_a_crash_of_the_writer_midway_through_copy_leaves_the_old_rows(io_manager, sql, monkeypatch):
+def test_a_crash_of_the_writer_midway_through_copy_leaves_the_old_rows(
+    io_manager, sql, monkeypatch
+):
     frames = {"v": _large("all", 30, 1)}
 
     @dg.asset(key_prefix="warehouse")
@@ -281,7 +295,9 @@ def test_a_crash_of_the_writer_midway_through_copy_leaves_the_old_rows(io_manage
     assert sql("SELECT count(*), max(version) FROM warehouse.calendar") == [(30, 1)]
 
 
-def test_a_reader_during_a_full_table_replace_sees_the_old_or_the_new_table(io_manager, database_url):
+def test_a_reader_during_a_full_table_replace_sees_the_old_or_the_new_table(
+    io_manager, database_url
+):
     import psycopg
 
     sizes = [120_000, 80_000]
@@ -358,7 +374,7 @@ NASTY = [
 def every_type_frame() -> pl.DataFrame:
     n = len(NASTY)
     some = lambda values: [values[i % len(values)] if i % 4 != 3 else None for i in range(n)]  # noqa: E731
-    paris = datetime(2024, 3, 31, 1, 59, 59, 999999, tzinfo=timezone.utc)
+    paris = datetime(2024, 3, 31, 1, 59, 59, 999999, tzinfo=UTC)
     return pl.DataFrame(
         {
             "id": pl.Series(range(n), dtype=pl.Int32),
@@ -371,18 +387,31 @@ def every_type_frame() -> pl.DataFrame:
             "u32": pl.Series(some([0, 2**32 - 1]), dtype=pl.UInt32),
             "u64": pl.Series(some([0, 2**64 - 1]), dtype=pl.UInt64),
             "f32": pl.Series(some([1.1, -0.5, 3.4e38, float("inf")]), dtype=pl.Float32),
-            "f64": pl.Series(some([0.1 + 0.2, float("nan"), -1e-300, float("-inf")]), dtype=pl.Float64),
+            "f64": pl.Series(
+                some([0.1 + 0.2, float("nan"), -1e-300, float("-inf")]), dtype=pl.Float64
+            ),
             "flag": pl.Series(some([True, False]), dtype=pl.Boolean),
-            "text": pl.Series([None if i == 3 else s for i, s in enumerate(NASTY)], dtype=pl.String),
+            "text": pl.Series(
+                [None if i == 3 else s for i, s in enumerate(NASTY)], dtype=pl.String
+            ),
             "category": pl.Series(some(["a", "b'c"]), dtype=pl.Categorical),
             "rating": pl.Series(some(["G", "PG-13"]), dtype=pl.Enum(["G", "PG-13", "R"])),
             "day": pl.Series(some([date(1870, 1, 1), date(2100, 12, 31)]), dtype=pl.Date),
-            "utc": pl.Series(some([paris, datetime(1999, 12, 31, 23, 59, tzinfo=timezone.utc)]), dtype=pl.Datetime("us", "UTC")),
-            "paris": pl.Series(some([paris]), dtype=pl.Datetime("us", "UTC")).dt.convert_time_zone("Europe/Paris"),
+            "utc": pl.Series(
+                some([paris, datetime(1999, 12, 31, 23, 59, tzinfo=UTC)]),
+                dtype=pl.Datetime("us", "UTC"),
+            ),
+            "paris": pl.Series(some([paris]), dtype=pl.Datetime("us", "UTC")).dt.convert_time_zone(
+                "Europe/Paris"
+            ),
             "naive": pl.Series(some([datetime(2024, 1, 2, 3, 4, 5, 6)]), dtype=pl.Datetime("us")),
-            "millis": pl.Series(some([datetime(2024, 1, 2, 3, 4, 5, 6000)]), dtype=pl.Datetime("ms")),
+            "millis": pl.Series(
+                some([datetime(2024, 1, 2, 3, 4, 5, 6000)]), dtype=pl.Datetime("ms")
+            ),
             "clock": pl.Series(some([time(0, 0), time(23, 59, 59, 999999)]), dtype=pl.Time),
-            "money": pl.Series(some([Decimal("123456789012.34"), Decimal("-0.01")]), dtype=pl.Decimal(14, 2)),
+            "money": pl.Series(
+                some([Decimal("123456789012.34"), Decimal("-0.01")]), dtype=pl.Decimal(14, 2)
+            ),
             "blob": pl.Series(some([b"\x00\xff\\", b""]), dtype=pl.Binary),
             "names": pl.Series(some([NASTY[:5], [], [None, "x"]]), dtype=pl.List(pl.String)),
             "ranks": pl.Series(some([[1, None, 3], []]), dtype=pl.List(pl.Int16)),
@@ -390,7 +419,12 @@ def every_type_frame() -> pl.DataFrame:
             "stamps": pl.Series(some([[paris]]), dtype=pl.List(pl.Datetime("us", "UTC"))),
             "prices": pl.Series(some([[Decimal("1.50"), None]]), dtype=pl.List(pl.Decimal(6, 2))),
             "person": pl.Series(
-                some([{"id": "nm0000206", "name": NASTY[6], "order": 1}, {"id": None, "name": "🎬\n", "order": None}]),
+                some(
+                    [
+                        {"id": "nm0000206", "name": NASTY[6], "order": 1},
+                        {"id": None, "name": "🎬\n", "order": None},
+                    ]
+                ),
                 dtype=pl.Struct({"id": pl.String, "name": pl.String, "order": pl.Int32}),
             ),
             "credits": pl.Series(
@@ -467,7 +501,9 @@ def test_loading_one_several_or_all_partitions_keeps_dtypes(io_manager):
         partitions_def=DAYS,
         ins={
             "ranks": dg.AssetIn(
-                partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="date")
+                partition_mapping=dg.MultiToSingleDimensionPartitionMapping(
+                    partition_dimension_name="date"
+                )
             )
         },
     )
@@ -484,12 +520,16 @@ def test_loading_one_several_or_all_partitions_keeps_dtypes(io_manager):
 
     materialize([ranks.to_source_asset(), one], io_manager, partition_key="2025-01-02|drama")
     assert received["one"].schema["rank"] == pl.Int32
-    assert received["one"].select(pl.col("snapshot_date").cast(pl.String), "genre").unique().rows() == [
-        ("2025-01-02", "drama")
-    ]
+    assert received["one"].select(
+        pl.col("snapshot_date").cast(pl.String), "genre"
+    ).unique().rows() == [("2025-01-02", "drama")]
     materialize([ranks.to_source_asset(), one], io_manager, partition_key="2025-01-02|horror")
     assert received["one"].height == 0
-    assert received["one"].schema == {"snapshot_date": pl.Date, "genre": pl.String, "rank": pl.Int32}
+    assert received["one"].schema == {
+        "snapshot_date": pl.Date,
+        "genre": pl.String,
+        "rank": pl.Int32,
+    }
 
     materialize([ranks.to_source_asset(), day], io_manager, partition_key="2025-01-02")
     assert sorted(received["day"]["genre"].unique()) == ["action", "drama"]
@@ -524,11 +564,16 @@ def test_a_new_column_is_added_and_old_rows_read_as_null(io_manager, sql):
     [
         (pl.DataFrame({"a": [9]}), "['b']"),
         (pl.DataFrame({"a": [9], "b": [1.5]}), "b: table String, frame Float64"),
-        (pl.DataFrame({"a": pl.Series([9], dtype=pl.Int32), "b": ["x"]}), "a: table Int64, frame Int32"),
+        (
+            pl.DataFrame({"a": pl.Series([9], dtype=pl.Int32), "b": ["x"]}),
+            "a: table Int64, frame Int32",
+        ),
     ],
     ids=["missing", "retyped", "narrowed"],
 )
-def test_a_missing_or_retyped_column_fails_naming_it_and_leaves_the_table(io_manager, sql, frame, named):
+def test_a_missing_or_retyped_column_fails_naming_it_and_leaves_the_table(
+    io_manager, sql, frame, named
+):
     current = {"frame": pl.DataFrame({"a": [1, 2], "b": ["x", "y"]})}
 
     @dg.asset(key_prefix="staging")
@@ -557,7 +602,9 @@ def test_materializations_carry_row_count_column_schema_and_table_name(io_manage
         },
     )
     def titles() -> pl.DataFrame:
-        return pl.DataFrame({"title_id": ["tt1", "tt2"], "votes": pl.Series([5, None], dtype=pl.Int32)})
+        return pl.DataFrame(
+            {"title_id": ["tt1", "tt2"], "votes": pl.Series([5, None], dtype=pl.Int32)}
+        )
 
     result = materialize([titles], io_manager)
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
@@ -567,10 +614,13 @@ def test_materializations_carry_row_count_column_schema_and_table_name(io_manage
     assert columns["votes"].type == "integer"
     assert columns["votes"].description == "IMDb's vote count; it's exact"
     assert columns["title_id"].constraints.nullable is False
-    assert sql("SELECT col_description('staging.titles'::regclass, 2)") == [("IMDb's vote count; it's exact",)]
+    assert sql("SELECT col_description('staging.titles'::regclass, 2)") == [
+        ("IMDb's vote count; it's exact",)
+    ]
     assert sql(
         "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-        "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'staging.titles'::regclass AND i.indisprimary"
+        "AND a.attnum = ANY(i.indkey) "
+        "WHERE i.indrelid = 'staging.titles'::regclass AND i.indisprimary"
     ) == [("title_id",)]
 
 
@@ -588,7 +638,9 @@ def test_a_partitioned_asset_without_partition_column_fails_with_a_clear_message
     def unnamed(context) -> pl.DataFrame:
         return pl.DataFrame({"genre": [context.partition_key]})
 
-    message = failure_message(materialize([unnamed], io_manager, partition_key="drama", raise_on_error=False))
+    message = failure_message(
+        materialize([unnamed], io_manager, partition_key="drama", raise_on_error=False)
+    )
     assert "names no partition column" in message and "partition_expr" in message
 
     @dg.asset(key_prefix="staging", partitions_def=DAY_GENRE, metadata={"partition_expr": "genre"})
@@ -596,7 +648,9 @@ def test_a_partitioned_asset_without_partition_column_fails_with_a_clear_message
         return pl.DataFrame({"genre": ["drama"]})
 
     message = failure_message(
-        materialize([half_named], io_manager, partition_key="2025-01-01|drama", raise_on_error=False)
+        materialize(
+            [half_named], io_manager, partition_key="2025-01-01|drama", raise_on_error=False
+        )
     )
     assert "'date': <column>" in message
 
@@ -611,16 +665,24 @@ def test_a_partitioned_asset_without_partition_column_fails_with_a_clear_message
     ],
     ids=["outside-partition", "duplicate-key", "null-key", "no-partition-column"],
 )
-def test_a_frame_breaking_keys_or_partitions_is_refused_and_nothing_changes(io_manager, sql, frame, named):
+def test_a_frame_breaking_keys_or_partitions_is_refused_and_nothing_changes(
+    io_manager, sql, frame, named
+):
     current = {"frame": pl.DataFrame({"genre": ["drama"], "id": [7]})}
 
-    @dg.asset(key_prefix="staging", partitions_def=GENRES, metadata={"partition_expr": "genre", "primary_key": "id"})
+    @dg.asset(
+        key_prefix="staging",
+        partitions_def=GENRES,
+        metadata={"partition_expr": "genre", "primary_key": "id"},
+    )
     def keyed() -> pl.DataFrame:
         return current["frame"]
 
     materialize([keyed], io_manager, partition_key="drama")
     current["frame"] = frame
-    message = failure_message(materialize([keyed], io_manager, partition_key="drama", raise_on_error=False))
+    message = failure_message(
+        materialize([keyed], io_manager, partition_key="drama", raise_on_error=False)
+    )
     assert named in message
     assert sql("SELECT genre, id FROM staging.keyed") == [("drama", 7)]
 
@@ -643,12 +705,20 @@ def test_hostile_column_names_and_values_are_quoted_not_executed(io_manager, sql
 
 def test_a_table_created_outside_the_io_manager_loads_with_postgres_types(io_manager, sql):
     sql("CREATE SCHEMA warehouse")
-    sql("CREATE TABLE warehouse.manual (k integer PRIMARY KEY, name text, at timestamptz, tags text[])")
+    sql(
+        "CREATE TABLE warehouse.manual "
+        "(k integer PRIMARY KEY, name text, at timestamptz, tags text[])"
+    )
     sql("INSERT INTO warehouse.manual VALUES (1, 'x', '2025-01-01T00:00:00Z', '{a,b}')")
     spec = table_spec(dg.AssetKey(["warehouse", "manual"]), {"primary_key": "k"}, None, None)
     loaded = io_manager.read_table(spec)
     assert loaded.schema == pl.Schema(
-        {"k": pl.Int32, "name": pl.String, "at": pl.Datetime("us", "UTC"), "tags": pl.List(pl.String)}
+        {
+            "k": pl.Int32,
+            "name": pl.String,
+            "at": pl.Datetime("us", "UTC"),
+            "tags": pl.List(pl.String),
+        }
     )
     with io_manager.postgres.connect() as conn:
         write_frame(conn, spec, loaded.with_columns(name=pl.lit("y")))
@@ -659,4 +729,3 @@ def test_loading_a_table_that_does_not_exist_says_which_asset_to_materialize(io_
     spec = table_spec(dg.AssetKey(["staging", "never_written"]), {}, None, None)
     with pytest.raises(WarehouseError, match="materialize asset staging/never_written"):
         io_manager.read_table(spec)
-

@@ -9,7 +9,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from imdb_warehouse.resources.postgres import DATABASE_URL_VAR, HOME_VAR, project_dir, warehouse_home
+from imdb_warehouse.resources.postgres import (
+    DATABASE_URL_VAR,
+    HOME_VAR,
+    project_dir,
+    warehouse_home,
+)
 
 CLI = str(Path(sys.executable).parent / "imdb-warehouse")
 
@@ -42,7 +47,9 @@ def test_concurrent_processes_share_one_embedded_server_whose_url_psql_opens(tmp
     env = _env(**{HOME_VAR: str(home), DATABASE_URL_VAR: None})
     try:
         processes = [
-            subprocess.Popen([CLI, "db-url"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [CLI, "db-url"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
             for _ in range(4)
         ]
         outputs = [p.communicate(timeout=120) for p in processes]
@@ -53,7 +60,12 @@ def test_concurrent_processes_share_one_embedded_server_whose_url_psql_opens(tmp
 
         url = urls.pop()
         opened = subprocess.run(
-            [_psql(), url, "-XAtc", "SELECT current_user || ' on ' || current_setting('server_version_num')"],
+            [
+                _psql(),
+                url,
+                "-XAtc",
+                "SELECT current_user || ' on ' || current_setting('server_version_num')",
+            ],
             capture_output=True,
             text=True,
             timeout=30,
@@ -66,7 +78,9 @@ def test_concurrent_processes_share_one_embedded_server_whose_url_psql_opens(tmp
         assert again.stdout.strip() == url
         assert len(_postmasters(home / "pgdata")) == 1
     finally:
-        stopped = subprocess.run([CLI, "db-stop"], env=env, capture_output=True, text=True, timeout=60)
+        stopped = subprocess.run(
+            [CLI, "db-stop"], env=env, capture_output=True, text=True, timeout=60
+        )
     assert "stopped the embedded Postgres" in stopped.stdout
     assert _postmasters(home / "pgdata") == []
 
