@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 WAREHOUSE_HOME := $(or $(IMDB_WAREHOUSE_HOME),$(CURDIR)/.imdb_warehouse)
+DEV_DAGSTER_HOME := $(WAREHOUSE_HOME)/dagster
 
 .PHONY: install test lint dev bench
 
@@ -19,16 +20,19 @@ $(VENV)/.installed: pyproject.toml
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install $(DEV_DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DAGSTER_HOME=$(DEV_DAGSTER_HOME) $(BIN)/dg check defs
 
 # The Dagster UI on 127.0.0.1:$(PORT), against the warehouse in effect (embedded by default).
-dev: install
-	mkdir -p $(WAREHOUSE_HOME)/dagster
-	cp dev/dagster.yaml $(WAREHOUSE_HOME)/dagster/dagster.yaml
+dev: install $(DEV_DAGSTER_HOME)/dagster.yaml
 	$(BIN)/imdb-warehouse db-url
-	DAGSTER_HOME=$(WAREHOUSE_HOME)/dagster $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+	DAGSTER_HOME=$(DEV_DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+$(DEV_DAGSTER_HOME)/dagster.yaml: dev/dagster.yaml
+	mkdir -p $(DEV_DAGSTER_HOME)
+	cp dev/dagster.yaml $@
 
 bench: install
 	$(BIN)/python -m bench
