@@ -1,28 +1,66 @@
 """The `imdb-warehouse` command."""
 
 import argparse
+import gzip
+import json
+import os
 import sys
+from datetime import date
+from pathlib import Path
 
-from imdb_warehouse.resources.errors import WarehouseError
-from imdb_warehouse.resources.postgres import (
-    EmbeddedPostgresError,
-    configured_database_url,
-    stop_embedded_server,
-    warehouse_home,
-)
+# Commands import what they need when they run: `parse` and `replay` start without Dagster.
+
+
+def _fail(command: str, error: Exception) -> int:
+    print(f"imdb-warehouse: {command}: {error}", file=sys.stderr)
+    return 1
 
 
 def _db_url(_: argparse.Namespace) -> int:
-    print(configured_database_url())
+    from imdb_warehouse.resources.postgres import EmbeddedPostgresError, configured_database_url
+
+    try:
+        print(configured_database_url())
+    except EmbeddedPostgresError as error:
+        return _fail("db-url", error)
     return 0
 
 
 def _db_stop(_: argparse.Namespace) -> int:
+    from imdb_warehouse.resources.postgres import stop_embedded_server, warehouse_home
+
     home = warehouse_home()
     if stop_embedded_server(home):
         print(f"stopped the embedded Postgres of {home}")
     else:
         print(f"no embedded Postgres is running for {home}")
+    return 0
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from imdb_warehouse.imdb.parse import (
+        IgnoredFilterError,
+        LayoutChangeError,
+        next_data,
+        page_kind,
+        parse_search_page,
+        parse_title_page,
+    )
+
+    try:
+        raw = Path(args.file).read_bytes()
+        html = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
+        if page_kind(next_data(html)) == "search":
+            rows = parse_search_page(html).rows()
+        else:
+            rows = [parse_title_page(html)]
+    except (OSError, UnicodeDecodeError, LayoutChangeError, IgnoredFilterError) as error:
+        return _fail(f"parse {args.file}", error)
+    try:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False, default=date.isoformat))
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
     return 0
 
 
@@ -39,12 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "db-stop", help="stop the embedded Postgres server of IMDB_WAREHOUSE_HOME"
     ).set_defaults(run=_db_stop)
+    parse = commands.add_parser(
+        "parse",
+        help="read a saved IMDb search or title page (.html or archived .html.gz) and print "
+        "its rows as JSON lines",
+    )
+    parse.add_argument("file", help="the saved page")
+    parse.set_defaults(run=_parse)
     args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except (EmbeddedPostgresError, WarehouseError) as error:
-        print(f"imdb-warehouse: {error}", file=sys.stderr)
-        return 1
+    return args.run(args)
 
 
 if __name__ == "__main__":

