@@ -11,11 +11,11 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bench import io_manager
+from bench import io_manager, parse
 from bench.common import Figure, scratch_database
 from imdb_warehouse.resources.postgres import configured_database_url
 
-SUITES = [io_manager]
+SUITES = [parse, io_manager]
 
 
 def main() -> int:

@@ -64,6 +64,39 @@ def _parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fault_spec(spec: str):
+    from imdb_warehouse.imdb.replay import parse_fault
+
+    try:
+        return parse_fault(spec)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from imdb_warehouse.imdb.replay import ReplayServer
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    server = ReplayServer(args.host, args.port, args.date, args.faults or (), args.seed)
+    try:
+        server.start()
+    except OSError as error:
+        return _fail("replay", error)
+    try:
+        day = args.date.isoformat() if args.date else "today (UTC)"
+        print(f"replay: serving IMDb for {day} at {server.url}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="imdb-warehouse",
@@ -84,6 +117,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parse.add_argument("file", help="the saved page")
     parse.set_defaults(run=_parse)
+    replay = commands.add_parser(
+        "replay", help="serve the offline IMDb (synthetic catalogue, optional faults) over HTTP"
+    )
+    replay.add_argument("--host", default="127.0.0.1")
+    replay.add_argument("--port", type=int, default=8000)
+    replay.add_argument(
+        "--date", type=date.fromisoformat, help="the day served, YYYY-MM-DD (default: today, UTC)"
+    )
+    replay.add_argument(
+        "--faults",
+        type=_fault_spec,
+        action="extend",
+        nargs="+",
+        metavar="SPEC",
+        help="faults to inject, KIND[:key=value,...]: kinds 429, 503, slow, truncated, "
+        "challenge, layout, dropped-filter, redirect-away, 404, 410; keys path, rate, times, "
+        "seconds",
+    )
+    replay.add_argument("--seed", type=int, default=0, help="the synthetic catalogue's seed")
+    replay.set_defaults(run=_replay)
     args = parser.parse_args(argv)
     return args.run(args)
 

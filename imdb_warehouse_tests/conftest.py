@@ -6,6 +6,8 @@ IMDB_WAREHOUSE_TEST_REQUIRE_SERVER=1 (CI does) to make its absence an error inst
 """
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,11 +53,15 @@ def with_database(url: str, database: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def embedded_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """An embedded server of its own for the test session (not the user's .imdb_warehouse)."""
-    home = tmp_path_factory.mktemp("warehouse_home")
+def embedded_home() -> Iterator[Path]:
+    """An embedded server of its own for the test session (not the user's .imdb_warehouse).
+
+    Outside pytest's temporary tree, which a concurrent pytest session may prune.
+    """
+    home = Path(tempfile.mkdtemp(prefix="imdbw-test-home-"))
     yield home
     stop_embedded_server(home)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -19,7 +19,7 @@ from imdb_warehouse.imdb.parse import (
 from imdb_warehouse.partitions import daily_partitions, date_genre_partitions
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import ArchivedPage, PageArchive
-from imdb_warehouse.resources.imdb_client import IMDB_POOL, UNAVAILABLE, ImdbClient
+from imdb_warehouse.resources.imdb_client import IMDB_POOL, UNAVAILABLE, ImdbClient, ImdbError
 from imdb_warehouse.schemas import RawSearchResults, RawTitlePages, column_schema, polars_schema
 
 
@@ -114,7 +114,7 @@ def _search_rows(imdb: ImdbClient, archive: PageArchive, day: date, genre: str) 
             f"search page {where}: {error}. IMDb may have changed its pages; the page is "
             f"archived at {archive.path('search', day, genre)} (`imdb-warehouse parse` reads it)"
         ) from None
-    except PageError as error:
+    except (PageError, ImdbError) as error:
         raise dg.Failure(f"search page {where}: {error}") from None
     n = len(page.items)
     return pl.DataFrame(
@@ -244,6 +244,8 @@ def _title_rows(
         except PageError:
             missing.append(title_id)
             continue
+        except ImdbError as error:
+            raise dg.Failure(f"title page {title_id} ({day}): {error}") from None
         page_props = None
         if status == 200:
             try:

@@ -165,7 +165,7 @@ class ImdbClient(dg.ConfigurableResource):
             response.close()
             raise ImdbError(
                 f"{url}: the response announces {int(declared):,} bytes, over the limit of "
-                f"{self.max_response_bytes:,} (max_response_bytes); not a page this project reads"
+                f"{self.max_response_bytes:,} bytes (max_response_bytes); not a page we read"
             )
         chunks, size = [], 0
         for chunk in response.iter_content(chunk_size=65536):
@@ -174,7 +174,7 @@ class ImdbClient(dg.ConfigurableResource):
                 response.close()
                 raise ImdbError(
                     f"{url}: the response is over the limit of {self.max_response_bytes:,} bytes "
-                    "(max_response_bytes); not a page this project reads"
+                    "(max_response_bytes); not a page we read"
                 )
             chunks.append(chunk)
         return b"".join(chunks)

@@ -1,0 +1,483 @@
+"""An offline imdb.com: the synthetic catalogue's pages over HTTP, with injectable faults.
+
+Pages: `GET /search/title/?genres=<slug>&…` and `GET /title/tt…/`. Faults are given as specs
+(`parse_fault`), decided per request deterministically so that runs repeat. Control endpoints
+under `/__replay__/` (never faulted, never logged) read the request log and change the faults
+and the day while the server runs.
+"""
+
+import hashlib
+import json
+import math
+import re
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from imdb_warehouse.imdb import render
+from imdb_warehouse.imdb.catalogue import Catalogue
+from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
+from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS
+
+FAULT_KINDS = (
+    "429", "503", "slow", "truncated", "challenge", "layout", "dropped-filter", "redirect-away",
+    "404", "410",
+)  # fmt: skip
+FAULT_KEYS = ("path", "rate", "times", "seconds")
+DEFAULT_SECONDS = {"429": 1.0, "slow": 30.0}
+REDIRECT_HOST = "https://elsewhere.invalid"
+CONTROL_PREFIX = "/__replay__/"
+TITLE_PATH = re.compile(r"^/title/(tt\d{7,8})/?$")
+SEARCH_PATHS = ("/search/title/", "/search/title")
+HTML = "text/html; charset=utf-8"
+PLAIN = "text/plain; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected fault: `kind` on requests whose path and query start with `path`, each
+    with probability `rate`, at most `times` times (no limit when None)."""
+
+    kind: str
+    path: str = "/"
+    rate: float = 1.0
+    times: int | None = None
+    seconds: float | None = None  # Retry-After of 429, the delay of slow; others ignore it
+
+    @property
+    def delay(self) -> float:
+        return self.seconds if self.seconds is not None else DEFAULT_SECONDS.get(self.kind, 0.0)
+
+    def __str__(self) -> str:
+        options = [f"path={self.path}"] if self.path != "/" else []
+        options += [f"rate={self.rate:g}"] if self.rate != 1.0 else []
+        options += [f"times={self.times}"] if self.times is not None else []
+        options += [f"seconds={self.seconds:g}"] if self.seconds is not None else []
+        return self.kind + (":" + ",".join(options) if options else "")
+
+
+def parse_fault(spec: str) -> Fault:
+    """A fault from its spec: `KIND[:key=value[,key=value…]]`, keys path, rate, times, seconds.
+    E.g. `429:path=/search/,rate=0.5,seconds=2`. ValueError says what is wrong."""
+    kind, _, options = spec.strip().partition(":")
+    if kind not in FAULT_KINDS:
+        raise ValueError(
+            f"unknown fault kind {kind!r} in {spec!r}; expected one of {', '.join(FAULT_KINDS)}"
+        )
+    values: dict[str, str] = {}
+    # A path may hold commas (sort=popularity,asc): split only before the next known key.
+    for option in re.split(rf",(?=(?:{'|'.join(FAULT_KEYS)})=)", options) if options else ():
+        key, equals, value = option.partition("=")
+        if not equals:
+            raise ValueError(f"fault option {option!r} in {spec!r} is not key=value")
+        if key not in FAULT_KEYS:
+            raise ValueError(
+                f"unknown fault option {key!r} in {spec!r}; expected {', '.join(FAULT_KEYS)}"
+            )
+        if key in values:
+            raise ValueError(f"fault option {key!r} given twice in {spec!r}")
+        values[key] = value
+    try:
+        fault = Fault(
+            kind=kind,
+            path=values.get("path", "/"),
+            rate=float(values.get("rate", 1.0)),
+            times=int(values["times"]) if "times" in values else None,
+            seconds=float(values["seconds"]) if "seconds" in values else None,
+        )
+    except ValueError as error:
+        raise ValueError(f"bad fault option value in {spec!r}: {error}") from None
+    if not fault.path.startswith("/"):
+        raise ValueError(f"fault path must start with '/' in {spec!r}")
+    if not 0.0 <= fault.rate <= 1.0:
+        raise ValueError(f"fault rate must be between 0 and 1 in {spec!r}")
+    if fault.times is not None and fault.times < 0:
+        raise ValueError(f"fault times must not be negative in {spec!r}")
+    if fault.seconds is not None and fault.seconds < 0:
+        raise ValueError(f"fault seconds must not be negative in {spec!r}")
+    return fault
+
+
+@dataclass
+class RequestRecord:
+    """One page request as the server saw it."""
+
+    path: str  # with the query
+    method: str
+    user_agent: str | None
+    accept_language: str | None
+    started: float  # time.time()
+    finished: float
+    status: int
+    fault: str | None  # the fault kind applied, if any
+
+
+@dataclass
+class _Response:
+    status: int
+    body: str
+    content_type: str = HTML
+    headers: dict[str, str] = field(default_factory=dict)
+    truncate: bool = False  # announce the whole body, send half, hang up
+    delay: float = 0.0  # seconds to wait before answering
+
+
+def _message_page(message: str) -> str:
+    head = f"<!DOCTYPE html><html><head><title>{message}</title></head>"
+    return f"{head}<body><h1>{message}</h1></body></html>"
+
+
+class _Faults:
+    """The active faults and what they need to decide deterministically: how many requests
+    each path has had, and how often each fault has been applied."""
+
+    def __init__(self, faults: Sequence[Fault | str], seed: int) -> None:
+        self.seed = seed
+        self.faults = [
+            fault if isinstance(fault, Fault) else parse_fault(fault) for fault in faults
+        ]
+        self.applied = [0] * len(self.faults)
+        self.requests_to: defaultdict[str, int] = defaultdict(int)
+        self.lock = threading.Lock()
+
+    def choose(self, target: str, is_search: bool) -> Fault | None:
+        """The fault to apply to this request to `target` (path and query), if any."""
+        with self.lock:
+            nth = self.requests_to[target]
+            self.requests_to[target] += 1
+            for index, fault in enumerate(self.faults):
+                if not target.startswith(fault.path):
+                    continue
+                if fault.kind == "dropped-filter" and not is_search:
+                    continue
+                if fault.times is not None and self.applied[index] >= fault.times:
+                    continue
+                if fault.rate < 1.0 and self._chance(fault, target, nth) >= fault.rate:
+                    continue
+                self.applied[index] += 1
+                return fault
+        return None
+
+    def _chance(self, fault: Fault, target: str, nth: int) -> float:
+        key = f"{self.seed}|{fault.kind}|{target}|{nth}".encode()
+        digest = hashlib.blake2b(key, digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64
+
+
+class ReplayServer:
+    """IMDb on 127.0.0.1 from the synthetic catalogue. `day=None` serves today's UTC date,
+    read at each request. Use as a context manager, or `start()` and `stop()`."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        day: date | None = None,
+        faults: Sequence[Fault | str] = (),
+        seed: int = 0,
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        self._faults = _Faults(faults, seed)  # first: a bad spec fails before any work
+        self.host = host
+        self.port = port
+        self.seed = seed
+        self.catalogue = catalogue if catalogue is not None else Catalogue(seed)
+        self._day = day
+        # Page requests, oldest first. A plain list: appending and clearing are atomic.
+        self.requests: list[RequestRecord] = []
+        self._stopping = threading.Event()
+        self._http: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- life cycle ---
+
+    def start(self) -> "ReplayServer":
+        """Bind and serve from a daemon thread (returns once requests are accepted)."""
+        if self._http is not None:
+            raise RuntimeError("the replay server is already running")
+        self._warm_up()
+        self._http = _HTTPServer((self.host, self.port), _Handler, self)
+        self.port = self._http.server_address[1]
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, name=f"imdb-replay:{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port; requests sleeping in a slow fault end at once."""
+        if self._http is None:
+            return
+        self._stopping.set()
+        self._http.shutdown()
+        self._http.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._http = self._thread = None
+
+    def __enter__(self) -> "ReplayServer":
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. http://127.0.0.1:8123 (the real port once started)."""
+        return f"http://{self.host}:{self.port}"
+
+    def _warm_up(self) -> None:
+        """Make the page filler and the day's rankings before the first request needs them."""
+        day = self.today()
+        for pretty in (False, True):
+            query = {**DEFAULT_SEARCH_PARAMS, "genres": "drama"}
+            render.search_page(self.catalogue, "drama", day, query, pretty=pretty)
+
+    # --- settings, also reachable over HTTP ---
+
+    @property
+    def day(self) -> date | None:
+        """The day served; None means today's UTC date at each request."""
+        return self._day
+
+    def set_day(self, day: date | None) -> None:
+        """Serve `day` from now on (None: today's UTC date at each request)."""
+        self._day = day
+
+    def today(self) -> date:
+        """The day the next request is served for."""
+        return self._day or datetime.now(UTC).date()
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The active faults, in the order they are tried."""
+        return list(self._faults.faults)
+
+    def set_faults(self, faults: Sequence[Fault | str]) -> None:
+        """Replace the faults (all specs are checked first); their counts start again."""
+        self._faults = _Faults(faults, self.seed)
+
+    def reset(self) -> None:
+        """Forget the request log."""
+        self.requests.clear()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, handler, replay: ReplayServer) -> None:
+        self.replay = replay
+        super().__init__(address, handler)
+
+    def handle_error(self, request, client_address) -> None:
+        """Clients hanging up (timeouts, closed keep-alive connections) are no errors."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def version_string(self) -> str:
+        return "imdb-replay/1"
+
+    def log_message(self, format: str, *args) -> None:
+        """Quiet: the request log is `ReplayServer.requests`."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith(CONTROL_PREFIX):
+            self._control("GET")
+            return
+        replay = self.server.replay
+        started = time.time()
+        fault = None
+        try:
+            fault, response = self._page()
+        except Exception as error:  # a bug in the replay: say so rather than hang up
+            response = _Response(500, f"replay: internal error: {error!r}\n", PLAIN)
+        record = RequestRecord(
+            path=self.path,
+            method=self.command,
+            user_agent=self.headers.get("User-Agent"),
+            accept_language=self.headers.get("Accept-Language"),
+            started=started,
+            finished=time.time(),
+            status=response.status,
+            fault=fault.kind if fault else None,
+        )
+        # Logged before the answer leaves: a client holding the answer finds it in the log.
+        replay.requests.append(record)
+        if response.delay:
+            replay._stopping.wait(response.delay)
+            record.finished = time.time()
+        try:
+            self._send(
+                response.status,
+                response.body,
+                response.content_type,
+                headers=response.headers,
+                truncate=response.truncate,
+            )
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its read timeout)
+
+    def do_POST(self) -> None:
+        if self.path.startswith(CONTROL_PREFIX):
+            self._control("POST")
+        else:
+            self._send(HTTPStatus.METHOD_NOT_ALLOWED, "pages are GET only\n", PLAIN)
+
+    # --- pages ---
+
+    def _page(self) -> tuple[Fault | None, "_Response"]:
+        """The fault chosen for this page request, and the answer."""
+        replay = self.server.replay
+        split = urlsplit(self.path)
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        title_match = TITLE_PATH.match(split.path)
+        is_search = split.path in SEARCH_PATHS
+        fault = replay._faults.choose(self.path, is_search)
+        kind = fault.kind if fault else None
+        if kind == "429":
+            headers = {"Retry-After": str(math.ceil(fault.delay))}
+            return fault, _Response(429, _message_page("Too Many Requests"), headers=headers)
+        if kind == "503":
+            return fault, _Response(503, _message_page("Service Unavailable"))
+        if kind == "challenge":
+            headers = {"x-amzn-waf-action": "challenge"}
+            return fault, _Response(202, render.challenge_page(), headers=headers)
+        if kind == "redirect-away":
+            return fault, _Response(302, "", headers={"Location": REDIRECT_HOST + self.path})
+        if kind in ("404", "410"):
+            return fault, _Response(int(kind), render.not_found_page())
+
+        day = replay.today()
+        now = datetime.now(UTC)
+        if replay.day is not None:
+            now = datetime.combine(day, now.timetz())
+        if is_search:
+            status, body = self._search(query, day, now, kind)
+        elif title_match:
+            status, body = self._title(title_match.group(1), day, now, kind)
+        else:
+            status, body = 404, render.not_found_page()
+        return fault, _Response(
+            status,
+            body,
+            PLAIN if status == 400 else HTML,
+            truncate=kind == "truncated",
+            delay=fault.delay if kind == "slow" else 0.0,
+        )
+
+    def _search(self, query: dict, day: date, now: datetime, fault: str | None) -> tuple[int, str]:
+        slug = query.get("genres", "")
+        if not slug:
+            return 400, "replay: the search needs a genres=<slug> parameter, e.g. genres=sci-fi\n"
+        if "," in slug:
+            return 400, f"replay: one genre per search, not {slug!r}\n"
+        if slug not in GENRE_BY_SLUG:
+            known = ", ".join(GENRE_BY_SLUG)
+            return 400, f"replay: unknown genre {slug!r}; known genres: {known}\n"
+        replay = self.server.replay
+        drop_genre = fault == "dropped-filter"
+        if fault == "layout":
+            data = render.search_data(replay.catalogue, slug, day, query, now=now)
+            return 200, render.layout_changed_page(data, title="Advanced title search")
+        pretty, _ = render.page_choices(self.path, replay.seed)
+        page = render.search_page(
+            replay.catalogue, slug, day, query, pretty=pretty, drop_genre=drop_genre, now=now
+        )
+        return 200, page
+
+    def _title(self, title_id: str, day: date, now: datetime, fault: str | None) -> tuple[int, str]:
+        replay = self.server.replay
+        pretty, credits_shape = render.page_choices(self.path, replay.seed)
+        try:
+            if fault == "layout":
+                data = render.title_data(replay.catalogue, title_id, day, now=now)
+                return 200, render.layout_changed_page(data, title=title_id)
+            page = render.title_page(
+                replay.catalogue, title_id, day, credits_shape=credits_shape, pretty=pretty, now=now
+            )
+        except render.TitleUnavailable as gone:
+            return gone.status, render.not_found_page()
+        return 200, page
+
+    # --- control endpoints ---
+
+    def _control(self, method: str) -> None:
+        replay = self.server.replay
+        action = urlsplit(self.path).path.removeprefix(CONTROL_PREFIX).strip("/")
+        try:
+            body = self._json_body() if method == "POST" else None
+            if (method, action) == ("GET", "requests"):
+                answer = [asdict(record) for record in replay.requests]
+            elif action == "faults":
+                if method == "POST":
+                    if not isinstance(body, list) or not all(isinstance(s, str) for s in body):
+                        raise ValueError('POST a JSON list of fault specs, e.g. ["429:rate=0.5"]')
+                    replay.set_faults([parse_fault(spec) for spec in body])
+                answer = {"faults": [str(fault) for fault in replay.faults]}
+            elif action == "day":
+                if method == "POST":
+                    value = body.get("day") if isinstance(body, dict) else body
+                    replay.set_day(None if value is None else date.fromisoformat(value))
+                answer = {"day": replay.day and replay.day.isoformat()}
+            elif (method, action) == ("POST", "reset"):
+                replay.reset()
+                answer = {"reset": True}
+            else:
+                self._send_json(404, {"error": f"no control endpoint {method} {self.path}"})
+                return
+        except (ValueError, TypeError) as error:
+            self._send_json(400, {"error": str(error)})
+            return
+        self._send_json(200, answer)
+
+    def _json_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b"null"
+        try:
+            return json.loads(raw or b"null")
+        except json.JSONDecodeError as error:
+            raise ValueError(f"the body is not JSON: {error}") from None
+
+    # --- writing ---
+
+    def _send_json(self, status: int, value) -> None:
+        self._send(status, json.dumps(value, ensure_ascii=False), "application/json")
+
+    def _send(
+        self,
+        status: int,
+        body: str,
+        content_type: str = HTML,
+        *,
+        headers: dict[str, str] | None = None,
+        truncate: bool = False,
+    ) -> int:
+        """Send a whole response; `truncate` announces the whole body, sends about half of
+        it and closes the connection."""
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if truncate:
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            self.wfile.write(data)
+        return status
