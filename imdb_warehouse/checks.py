@@ -85,6 +85,24 @@ def warn_result(
     )
 
 
+def short_lists(search_results: pl.DataFrame, asked: int) -> pl.DataFrame:
+    """Lists with fewer results than asked for while IMDb's total says there were more."""
+    lists = search_results.group_by("snapshot_date", "genre").agg(
+        pl.len().alias("results"), pl.first("total_results")
+    )
+    return lists.filter(pl.col("results") < pl.min_horizontal("total_results", pl.lit(asked)))
+
+
+def lists_with_gaps(rankings: pl.DataFrame) -> pl.DataFrame:
+    """Lists whose ranks are not exactly 1..n."""
+    lists = rankings.group_by("snapshot_date", "genre").agg(
+        pl.len().alias("results"),
+        pl.min("rank").alias("first_rank"),
+        pl.max("rank").alias("last_rank"),
+    )
+    return lists.filter((pl.col("first_rank") != 1) | (pl.col("last_rank") != pl.col("results")))
+
+
 def _markdown(frame: pl.DataFrame) -> str:
     if frame.is_empty():
         return "(none)"

@@ -8,7 +8,7 @@ import polars as pl
 from pydantic import Field
 
 from imdb_warehouse.assets.keys import MOVIE_RANKINGS, OWNERS, SEARCH_RESULTS, TITLE_PAGES
-from imdb_warehouse.checks import schema_check_spec, validated, warn_result
+from imdb_warehouse.checks import schema_check_spec, short_lists, validated, warn_result
 from imdb_warehouse.imdb.parse import (
     IgnoredFilterError,
     LayoutChangeError,
@@ -90,15 +90,7 @@ def imdb_search_results(context: dg.AssetExecutionContext, imdb: ImdbClient, arc
     frame = pl.concat(frames) if frames else pl.DataFrame(schema=polars_schema(RawSearchResults))
     yield from validated(SEARCH_RESULTS, RawSearchResults, frame)
     asked = int(imdb.search_params.get("count", 50))
-    lists = frame.group_by("snapshot_date", "genre").agg(
-        pl.len().alias("results"), pl.first("total_results")
-    )
-    yield warn_result(
-        SEARCH_RESULTS,
-        "complete_lists",
-        lists.filter(pl.col("results") < pl.min_horizontal(pl.col("total_results"), asked)),
-        "short_lists",
-    )
+    yield warn_result(SEARCH_RESULTS, "complete_lists", short_lists(frame, asked), "short_lists")
 
 
 def _search_rows(imdb: ImdbClient, archive: PageArchive, day: date, genre: str) -> pl.DataFrame:

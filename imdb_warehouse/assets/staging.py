@@ -13,7 +13,7 @@ from imdb_warehouse.assets.keys import (
     TITLE_DETAILS,
     TITLE_PAGES,
 )
-from imdb_warehouse.checks import schema_check_spec, validated, warn_result
+from imdb_warehouse.checks import lists_with_gaps, schema_check_spec, validated, warn_result
 from imdb_warehouse.imdb.parse import LayoutChangeError, search_item_row, title_details_row
 from imdb_warehouse.partitions import daily_partitions, date_genre_partitions
 from imdb_warehouse.schemas import MovieRankings, TitleDetails, column_schema, polars_schema
@@ -63,14 +63,8 @@ def movie_rankings(search_results: pl.DataFrame):
         )
     frame = pl.DataFrame(rows, schema=polars_schema(MovieRankings))
     yield from validated(MOVIE_RANKINGS, MovieRankings, frame)
-    lists = frame.group_by("snapshot_date", "genre").agg(
-        pl.len().alias("results"), pl.max("rank").alias("last_rank")
-    )
     yield warn_result(
-        MOVIE_RANKINGS,
-        "ranks_without_gaps",
-        lists.filter(pl.col("last_rank") != pl.col("results")),
-        "lists_with_gaps",
+        MOVIE_RANKINGS, "ranks_without_gaps", lists_with_gaps(frame), "lists_with_gaps"
     )
 
 

@@ -48,13 +48,13 @@ def resources(io_manager, database_url, tmp_path, replay):
     replay.set_faults([])
 
 
-def imdb_client(replay: ReplayServer, today: date) -> ImdbClient:
+def imdb_client(replay: ReplayServer, today: date, max_retries: int = 1) -> ImdbClient:
     return ImdbClient(
         base_url=replay.url,
         today=today.isoformat(),
         min_interval_seconds=0.0,
         backoff_seconds=0.05,
-        max_retries=1,
+        max_retries=max_retries,
         read_timeout_seconds=2,
     )
 
@@ -220,6 +220,7 @@ def test_raw_of_a_past_day_rereads_its_archive_or_says_why_it_cannot(resources, 
         ("dropped-filter", "IMDb dropped the genre filter 'Adventure'"),
         ("challenge", "bot challenge"),
         ("503", "HTTP 503 after 1 retries"),
+        ("429:seconds=0", "HTTP 429 after 1 retries"),
         ("slow:seconds=4", "no answer within 2 s"),
         ("truncated", "cut short"),
         ("redirect-away", "redirected to https://elsewhere.invalid"),
@@ -275,3 +276,41 @@ def test_the_definitions_group_and_describe_every_source_asset():
         assert node.description and node.owners == ["team:data-platform"]
         assert node.metadata["dagster/column_schema"].columns
         assert node.pools == {"imdb"} if key.path[0] == "raw" else not node.pools
+
+
+def test_a_row_that_breaks_the_staging_model_blocks_the_write_and_shows_the_row(resources, sql):
+    assert run_lists(resources).success
+    before = sql("SELECT * FROM staging.movie_rankings ORDER BY genre, rank")
+    sql(
+        "UPDATE raw.imdb_search_results SET item_json = jsonb_set(item_json::jsonb, "
+        "'{ratingSummary,aggregateRating}', '11')::text WHERE genre = 'action' AND rank = 3"
+    )
+    result = dg.materialize(
+        ALL_ASSETS,
+        selection=[staging.MOVIE_RANKINGS],
+        resources=resources,
+        tags={
+            "dagster/asset_partition_range_start": f"{DAY}|{GENRES[0]}",
+            "dagster/asset_partition_range_end": f"{DAY}|{GENRES[-1]}",
+        },
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert "rating in_range(1, 10) (1 rows)" in failure(result)
+    [check] = [
+        c for c in result.get_asset_check_evaluations() if c.check_name == "rows_match_schema"
+    ]
+    assert not check.passed
+    assert "| 2 | " in check.metadata["failing_rows"].value  # the third row, with its values
+    assert "11.0" in check.metadata["failing_rows"].value
+    assert sql("SELECT * FROM staging.movie_rankings ORDER BY genre, rank") == before
+
+
+def test_a_passing_fault_is_retried_and_the_day_lands(resources, sql, replay):
+    replay.reset()
+    replay.set_faults(["503:times=1", "429:times=1,seconds=0", "truncated:times=1"])
+    resources = {**resources, "imdb": imdb_client(replay, DAY, max_retries=3)}
+    assert run_lists(resources).success
+    assert sql("SELECT count(*) FROM staging.movie_rankings") == [(150,)]
+    # 503, 429, a 200 cut short, then the three genres' pages whole
+    assert [r.status for r in replay.requests] == [503, 429, 200, 200, 200, 200]
