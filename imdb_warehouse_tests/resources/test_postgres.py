@@ -118,3 +118,26 @@ def test_the_cli_rejects_a_missing_or_unknown_command(command):
     result = subprocess.run([CLI, *command], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "usage: imdb-warehouse" in result.stderr
+
+
+def test_kept_connections_survive_a_restart_of_the_server(tmp_path):
+    import polars as pl
+
+    from imdb_warehouse.resources import PostgresResource
+    from imdb_warehouse.resources.postgres import embedded_database_url, stop_embedded_server
+
+    home = tmp_path / "restarting"
+    try:
+        postgres = PostgresResource(database_url=embedded_database_url(home))
+        postgres.query("CREATE TABLE kept (v int)")
+        postgres.query("INSERT INTO kept VALUES (1)")
+        assert pl.from_arrow(postgres.fetch_arrow("SELECT v FROM kept"))["v"].to_list() == [1]
+
+        assert stop_embedded_server(home)
+        postgres = PostgresResource(database_url=embedded_database_url(home))  # started again
+        postgres.query("INSERT INTO kept VALUES (2)")
+        assert pl.from_arrow(postgres.fetch_arrow("SELECT v FROM kept ORDER BY v"))[
+            "v"
+        ].to_list() == [1, 2]
+    finally:
+        stop_embedded_server(home)
