@@ -7,6 +7,10 @@ What its definition metadata may say:
 - `partition_expr`: the partition column (a dict dimension → column for multi-partitions);
 - `write_mode`: `replace` (default) or `upsert`;
 - `newer_wins`: in upsert mode, a column whose smaller value never overwrites a larger one;
+- `upsert_merge`: in upsert mode, {column: "least" | "coalesce"}: keep the smaller of the old
+  and new value (e.g. a first-seen date), or keep the old value where the new one is null;
+- `foreign_keys`: {column: "schema.table"}, a FOREIGN KEY to that table's primary key;
+- `indexes`: column lists to index (partition columns are indexed without asking);
 - `dagster/column_schema`: its column descriptions, kept as Postgres column comments.
 
 Every write is ONE transaction: in replace mode, DELETE of the run's partitions (of the whole
@@ -16,6 +20,7 @@ between; concurrent writers of one table take turns (an advisory lock). The fram
 schema is kept in `polars_io.table_schemas`, so a load returns the dtypes that were written.
 """
 
+import hashlib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +51,7 @@ REGISTRY_SCHEMA = "polars_io"
 REGISTRY = sql.Identifier(REGISTRY_SCHEMA, "table_schemas")
 COPY_CHUNK_ROWS = 100_000
 WRITE_MODES = ("replace", "upsert")
+MERGE_POLICIES = ("least", "coalesce")
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class TableSpec:
     primary_key: tuple[str, ...]
     write_mode: str
     newer_wins: str | None
+    merge: Mapping[str, str]
+    foreign_keys: Mapping[str, str]
+    indexes: tuple[tuple[str, ...], ...]
     partitions: PartitionSlice | None
     descriptions: Mapping[str, str]
 
@@ -87,8 +96,14 @@ def table_spec(
         )
     if write_mode == "upsert" and not primary_key:
         raise WarehouseError(f"asset {asset}: write_mode 'upsert' needs a primary_key in metadata")
-    if newer_wins and write_mode != "upsert":
-        raise WarehouseError(f"asset {asset}: newer_wins only applies to write_mode 'upsert'")
+    merge = dict(metadata.get("upsert_merge") or {})
+    if (newer_wins or merge) and write_mode != "upsert":
+        raise WarehouseError(f"asset {asset}: newer_wins and upsert_merge need write_mode 'upsert'")
+    if bad := {c: p for c, p in merge.items() if p not in MERGE_POLICIES}:
+        raise WarehouseError(f"asset {asset}: upsert_merge {bad}: policies are {MERGE_POLICIES}")
+    foreign_keys = dict(metadata.get("foreign_keys") or {})
+    if bad := [t for t in foreign_keys.values() if not isinstance(t, str) or t.count(".") != 1]:
+        raise WarehouseError(f"asset {asset}: foreign_keys targets {bad} are not 'schema.table'")
     column_schema = metadata.get("dagster/column_schema")
     return TableSpec(
         asset=asset,
@@ -97,6 +112,9 @@ def table_spec(
         primary_key=(primary_key,) if isinstance(primary_key, str) else tuple(primary_key),
         write_mode=write_mode,
         newer_wins=newer_wins,
+        merge=merge,
+        foreign_keys=foreign_keys,
+        indexes=tuple(tuple(index) for index in metadata.get("indexes") or ()),
         partitions=None
         if partitions_def is None or partition_keys is None
         else partition_slice(
@@ -201,7 +219,8 @@ def _as_frame(obj: object, spec: TableSpec) -> pl.DataFrame:
 def _check_frame(frame: pl.DataFrame, spec: TableSpec) -> None:
     """Reject a frame that would break the table's keys or spill outside the run's partitions."""
     where = f"asset {spec.asset} (table {spec.qualified_name})"
-    named = [*spec.primary_key, *([spec.newer_wins] if spec.newer_wins else [])]
+    named = [*spec.primary_key, *([spec.newer_wins] if spec.newer_wins else []), *spec.merge]
+    named += [*spec.foreign_keys, *(c for index in spec.indexes for c in index)]
     if spec.partitions is not None:
         named += spec.partitions.columns
     missing = [c for c in dict.fromkeys(named) if c not in frame.columns]
@@ -241,6 +260,7 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
         _create_table(conn, spec, frame)
     else:
         _evolve_table(conn, spec, frame, columns, _stored_schema(conn, spec))
+    _ensure_keys_and_indexes(conn, spec)
     names = sql.SQL(", ").join(map(sql.Identifier, frame.columns))
     if spec.write_mode == "replace":
         params = Params()
@@ -256,17 +276,7 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
         )
         _copy(conn, staging, names, frame)
         updates = [c for c in frame.columns if c not in spec.primary_key]
-        action = sql.SQL("DO NOTHING")
-        if updates:
-            action = sql.SQL("DO UPDATE SET {}").format(
-                sql.SQL(", ").join(
-                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates
-                )
-            )
-            if spec.newer_wins:
-                action += sql.SQL(" WHERE {}.{} <= EXCLUDED.{}").format(
-                    spec.ident, sql.Identifier(spec.newer_wins), sql.Identifier(spec.newer_wins)
-                )
+        action = _upsert_action(spec, updates) if updates else sql.SQL("DO NOTHING")
         conn.execute(
             sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}").format(
                 spec.ident,
@@ -286,6 +296,99 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
         ).format(REGISTRY),
         [spec.schema, spec.name, _schema_bytes(frame.schema), str(frame.schema)],
     )
+
+
+def _upsert_action(spec: TableSpec, updates: Sequence[str]) -> sql.Composable:
+    """ON CONFLICT's DO UPDATE: new values replace old ones, unless the new row is older
+    (`newer_wins`), with the per-column `upsert_merge` policies."""
+    old = lambda c: sql.SQL("{}.{}").format(spec.ident, sql.Identifier(c))  # noqa: E731
+    new = lambda c: sql.SQL("EXCLUDED.{}").format(sql.Identifier(c))  # noqa: E731
+    values = {
+        c: sql.SQL("COALESCE({}, {})").format(new(c), old(c))
+        if spec.merge.get(c) == "coalesce"
+        else new(c)
+        for c in updates
+    }
+    newer = (
+        sql.SQL("{} <= {}").format(old(spec.newer_wins), new(spec.newer_wins))
+        if spec.newer_wins
+        else None
+    )
+    least = [c for c in updates if spec.merge.get(c) == "least"]
+    if newer is not None and least:  # the smaller value counts even from an older row
+        values = {
+            c: sql.SQL("CASE WHEN {} THEN {} ELSE {} END").format(newer, v, old(c))
+            for c, v in values.items()
+        }
+    for c in least:
+        values[c] = sql.SQL("LEAST({}, {})").format(old(c), new(c))
+    action = sql.SQL("DO UPDATE SET {}").format(
+        sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(c), v) for c, v in values.items()
+        )
+    )
+    if newer is not None and not least:
+        action += sql.SQL(" WHERE ") + newer
+    return action
+
+
+def _ensure_keys_and_indexes(conn: psycopg.Connection, spec: TableSpec) -> None:
+    """Create the asset's foreign keys and indexes that the table does not have yet."""
+    wanted_indexes = list(spec.indexes)
+    if spec.partitions is not None:
+        columns = tuple(spec.partitions.columns)
+        if spec.primary_key[: len(columns)] != columns:
+            wanted_indexes.append(columns)
+    names = {f"fk_{spec.name}_{c}": c for c in spec.foreign_keys}
+    names |= {"ix_{}_{}".format(spec.name, "_".join(index)): index for index in wanted_indexes}
+    names = {_short_name(name): what for name, what in names.items()}
+    present = {
+        row[0]
+        for row in conn.execute(
+            "SELECT con.conname FROM pg_constraint con "
+            "JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = $1 AND c.relname = $2 AND con.conname = ANY($3) "
+            "UNION SELECT i.relname FROM pg_class i JOIN pg_namespace n ON n.oid = i.relnamespace "
+            "WHERE n.nspname = $1 AND i.relname = ANY($3)",
+            [spec.schema, spec.name, list(names)],
+        ).fetchall()
+    }
+    for name, what in names.items():
+        if name in present:
+            continue
+        if isinstance(what, str):  # a foreign key column
+            target_schema, target_table = spec.foreign_keys[what].split(".")
+            if not conn.execute(
+                "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = $1 AND c.relname = $2",
+                [target_schema, target_table],
+            ).fetchone():
+                raise WarehouseError(
+                    f"table {spec.qualified_name} (asset {spec.asset}) references "
+                    f"{spec.foreign_keys[what]}, which does not exist yet: materialize it first"
+                )
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}").format(
+                    spec.ident,
+                    sql.Identifier(name),
+                    sql.Identifier(what),
+                    sql.Identifier(target_schema, target_table),
+                )
+            )
+        else:
+            conn.execute(
+                sql.SQL("CREATE INDEX {} ON {} ({})").format(
+                    sql.Identifier(name), spec.ident, sql.SQL(", ").join(map(sql.Identifier, what))
+                )
+            )
+
+
+def _short_name(name: str) -> str:
+    """A constraint or index name within Postgres's 63 bytes, still unique."""
+    if len(name.encode()) <= 63:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+    return name.encode()[:50].decode(errors="ignore") + "_" + digest
 
 
 def _copy(

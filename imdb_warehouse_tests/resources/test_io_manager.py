@@ -729,3 +729,85 @@ def test_loading_a_table_that_does_not_exist_says_which_asset_to_materialize(io_
     spec = table_spec(dg.AssetKey(["staging", "never_written"]), {}, None, None)
     with pytest.raises(WarehouseError, match="materialize asset staging/never_written"):
         io_manager.read_table(spec)
+
+
+def test_upsert_merge_keeps_the_first_seen_date_and_old_values_where_new_ones_are_null(io_manager, sql):
+    days = {
+        "2025-01-05": {"budget": [None], "title": ["Edited"]},
+        "2025-01-03": {"budget": [100], "title": ["Original"]},
+        "2025-01-07": {"budget": [None], "title": ["Edited again"]},
+    }
+
+    @dg.asset(
+        key_prefix="warehouse",
+        partitions_def=DAYS,
+        metadata={
+            "partition_expr": "last_seen_date",
+            "primary_key": "movie_key",
+            "write_mode": "upsert",
+            "newer_wins": "last_seen_date",
+            "upsert_merge": {"first_seen_date": "least", "budget": "coalesce"},
+        },
+    )
+    def movies(context) -> pl.DataFrame:
+        day = date.fromisoformat(context.partition_key)
+        return pl.DataFrame(
+            {"movie_key": [1], "first_seen_date": [day], "last_seen_date": [day], **days[context.partition_key]},
+            schema_overrides={"budget": pl.Int64},
+        )
+
+    table = "SELECT first_seen_date::text, last_seen_date::text, budget, title FROM warehouse.movies"
+    materialize([movies], io_manager, partition_key="2025-01-05")
+    assert sql(table) == [("2025-01-05", "2025-01-05", None, "Edited")]
+    materialize([movies], io_manager, partition_key="2025-01-03")  # an older day, loaded later
+    assert sql(table) == [("2025-01-03", "2025-01-05", None, "Edited")]  # only first_seen moves
+    materialize([movies], io_manager, partition_key="2025-01-07")
+    assert sql(table) == [("2025-01-03", "2025-01-07", None, "Edited again")]
+    days["2025-01-07"]["budget"] = [250]
+    materialize([movies], io_manager, partition_key="2025-01-07")
+    days["2025-01-07"]["budget"] = [None]
+    materialize([movies], io_manager, partition_key="2025-01-07")
+    assert sql(table) == [("2025-01-03", "2025-01-07", 250, "Edited again")]  # null keeps 250
+
+
+def test_foreign_keys_and_indexes_from_metadata(io_manager, sql):
+    @dg.asset(key_prefix="warehouse", metadata={"primary_key": "genre_key", "write_mode": "upsert"})
+    def dim_genre() -> pl.DataFrame:
+        return pl.DataFrame({"genre_key": [1, 2], "name": ["Action", "Drama"]})
+
+    rows = {"genre_key": [1, 2, 2]}
+
+    @dg.asset(
+        key_prefix="warehouse",
+        partitions_def=DAYS,
+        metadata={
+            "partition_expr": "snapshot_date",
+            "primary_key": ["genre_key", "rank", "snapshot_date"],
+            "foreign_keys": {"genre_key": "warehouse.dim_genre"},
+            "indexes": [["rank"]],
+        },
+    )
+    def fact(context) -> pl.DataFrame:
+        n = len(rows["genre_key"])
+        return pl.DataFrame(
+            {**rows, "rank": range(1, n + 1), "snapshot_date": [date.fromisoformat(context.partition_key)] * n}
+        )
+
+    result = materialize([fact], io_manager, partition_key="2025-01-01", raise_on_error=False)
+    assert "references warehouse.dim_genre, which does not exist yet" in failure_message(result)
+    materialize([dim_genre], io_manager)
+    materialize([fact], io_manager, partition_key="2025-01-01")
+    assert sql(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'warehouse.fact'::regclass AND contype = 'f'"
+    ) == [("fk_fact_genre_key", "FOREIGN KEY (genre_key) REFERENCES warehouse.dim_genre(genre_key)")]
+    assert {r[0] for r in sql("SELECT indexname FROM pg_indexes WHERE tablename = 'fact'")} == {
+        "fact_pkey",
+        "ix_fact_rank",
+        "ix_fact_snapshot_date",  # the partition column, indexed without asking
+    }
+
+    rows["genre_key"] = [1, 3]  # genre 3 is not in the dimension
+    result = materialize([fact], io_manager, partition_key="2025-01-01", raise_on_error=False)
+    assert "fk_fact_genre_key" in failure_message(result)
+    assert sql("SELECT genre_key FROM warehouse.fact ORDER BY rank") == [(1,), (2,), (2,)]
