@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pandera.polars as pa
 import polars as pl
+from psycopg import sql
 
 SCHEMA_CHECK = "rows_match_schema"
 FAILING_ROWS_SHOWN = 20
@@ -113,3 +114,186 @@ def _markdown(frame: pl.DataFrame) -> str:
         for row in frame.iter_rows()
     ]
     return "\n".join([header, rule, *cells])
+
+
+# SQL checks of the warehouse tables, run by each asset right after its write, on the days it
+# wrote: their cost does not grow with history.
+REFERENTIAL = "referential_integrity"
+RANKS = "ranks_one_to_n"
+RATINGS = "ratings_in_range"
+VOTES = "votes_never_decrease"
+FRESH_DETAILS = "details_fresh"
+DETAILS_MAX_AGE_DAYS = 30
+
+_CHECKS = {
+    REFERENTIAL: (
+        dg.AssetCheckSeverity.ERROR,
+        "Postgres holds a validated foreign key for each dimension key, and no row of the days "
+        "written points at a missing dimension row.",
+    ),
+    RANKS: (dg.AssetCheckSeverity.ERROR, "Each (day, genre) list is ranked 1..n, each rank once."),
+    RATINGS: (dg.AssetCheckSeverity.ERROR, "Every rating lies within 1–10."),
+    VOTES: (
+        dg.AssetCheckSeverity.WARN,
+        "A movie's votes never drop from the last day it was listed before (highest of its lists).",
+    ),
+    FRESH_DETAILS: (
+        dg.AssetCheckSeverity.WARN,
+        f"Every ranked movie has title-page details read within {DETAILS_MAX_AGE_DAYS} days.",
+    ),
+}
+_FACT_CHECKS = (REFERENTIAL, RANKS, RATINGS, VOTES, FRESH_DETAILS)
+
+
+def warehouse_check_specs(
+    asset_key: dg.AssetKey, ranking_fact: bool = False
+) -> list[dg.AssetCheckSpec]:
+    names = _FACT_CHECKS if ranking_fact else (REFERENTIAL,)
+    return [
+        dg.AssetCheckSpec(
+            name,
+            asset=asset_key,
+            description=_CHECKS[name][1],
+            blocking=_CHECKS[name][0] == dg.AssetCheckSeverity.ERROR,
+        )
+        for name in names
+    ]
+
+
+def warehouse_check_results(
+    postgres,
+    asset_key: dg.AssetKey,
+    day_column: str,
+    days: list,
+    foreign_keys: dict[str, str],
+    ranking_fact: bool = False,
+) -> Iterator[dg.AssetCheckResult]:
+    table = sql.Identifier(*asset_key.path)
+    with postgres.connect() as conn:
+        yield _referential(conn, asset_key, table, day_column, days, foreign_keys)
+        if ranking_fact:
+            yield from _ranking_checks(conn, asset_key, table, days)
+
+
+def _rows(conn, query: sql.Composable, params: list) -> pl.DataFrame:
+    cursor = conn.execute(query, params)
+    names = [column.name for column in cursor.description]
+    return pl.DataFrame(cursor.fetchall(), schema=names, orient="row", infer_schema_length=None)
+
+
+def _result(asset_key: dg.AssetKey, name: str, problems: pl.DataFrame, what: str, **metadata):
+    result = warn_result(asset_key, name, problems, what)
+    return dg.AssetCheckResult(
+        check_name=name,
+        asset_key=asset_key,
+        passed=result.passed,
+        severity=_CHECKS[name][0],
+        metadata={**result.metadata, **metadata},
+    )
+
+
+def _referential(conn, asset_key, table, day_column, days, foreign_keys) -> dg.AssetCheckResult:
+    constraints = {
+        row[0]: row[1]
+        for row in conn.execute(
+            "SELECT conname, convalidated FROM pg_constraint "
+            "WHERE conrelid = $1::regclass AND contype = 'f'",
+            [".".join(asset_key.path)],
+        ).fetchall()
+    }
+    problems = []
+    for column, target in foreign_keys.items():
+        name = f"fk_{asset_key.path[-1]}_{column}"
+        if not constraints.get(name):
+            problems.append(
+                {"foreign_key": name, "problem": "missing or not validated", "rows": None}
+            )
+        orphans = conn.execute(
+            sql.SQL(
+                "SELECT count(*) FROM {t} r WHERE r.{day} = ANY($1) AND r.{c} IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM {target} d WHERE d.{c} = r.{c})"
+            ).format(
+                t=table,
+                day=sql.Identifier(day_column),
+                c=sql.Identifier(column),
+                target=sql.Identifier(*target.split(".")),
+            ),
+            [days],
+        ).fetchone()[0]
+        if orphans:
+            problems.append(
+                {"foreign_key": name, "problem": f"rows without a {target} row", "rows": orphans}
+            )
+    frame = pl.DataFrame(
+        problems, schema={"foreign_key": pl.String, "problem": pl.String, "rows": pl.Int64}
+    )
+    return _result(asset_key, REFERENTIAL, frame, "problems", foreign_keys=len(foreign_keys))
+
+
+def _ranking_checks(conn, asset_key, table, days) -> Iterator[dg.AssetCheckResult]:
+    yield _result(
+        asset_key,
+        RANKS,
+        _rows(
+            conn,
+            sql.SQL(
+                "SELECT snapshot_date, genre, count(*) AS rows, count(DISTINCT rank) AS ranks, "
+                "min(rank) AS first_rank, max(rank) AS last_rank FROM {} "
+                "WHERE snapshot_date = ANY($1) "
+                "GROUP BY 1, 2 HAVING min(rank) <> 1 OR max(rank) <> count(*) "
+                "OR count(DISTINCT rank) <> count(*)"
+            ).format(table),
+            [days],
+        ),
+        "broken_lists",
+    )
+    yield _result(
+        asset_key,
+        RATINGS,
+        _rows(
+            conn,
+            sql.SQL(
+                "SELECT snapshot_date, genre, rank, movie_key, rating FROM {} "
+                "WHERE snapshot_date = ANY($1) AND rating NOT BETWEEN 1 AND 10"
+            ).format(table),
+            [days],
+        ),
+        "rows_out_of_range",
+    )
+    yield _result(
+        asset_key,
+        VOTES,
+        _rows(
+            conn,
+            sql.SQL(
+                "WITH listed AS (SELECT movie_key, snapshot_date, max(votes) AS votes FROM {t} "
+                "WHERE snapshot_date = ANY($1) AND votes IS NOT NULL GROUP BY 1, 2) "
+                "SELECT l.movie_key, l.snapshot_date, l.votes, "
+                "p.snapshot_date AS previous_date, p.votes AS previous_votes "
+                "FROM listed l CROSS JOIN LATERAL ("
+                "  SELECT f.snapshot_date, max(f.votes) AS votes FROM {t} f "
+                "  WHERE f.movie_key = l.movie_key AND f.snapshot_date = ("
+                "    SELECT max(g.snapshot_date) FROM {t} g "
+                "    WHERE g.movie_key = l.movie_key AND g.snapshot_date < l.snapshot_date) "
+                "  GROUP BY f.snapshot_date) p "
+                "WHERE l.votes < p.votes"
+            ).format(t=table),
+            [days],
+        ),
+        "movies_losing_votes",
+    )
+    yield _result(
+        asset_key,
+        FRESH_DETAILS,
+        _rows(
+            conn,
+            sql.SQL(
+                "SELECT DISTINCT f.snapshot_date, m.title_id, m.details_scraped_at FROM {} f "
+                "JOIN warehouse.dim_movie m USING (movie_key) WHERE f.snapshot_date = ANY($1) "
+                "AND (m.details_scraped_at IS NULL "
+                "OR m.details_scraped_at < f.snapshot_date - make_interval(days => $2))"
+            ).format(table),
+            [days, DETAILS_MAX_AGE_DAYS],
+        ),
+        "stale_movies",
+    )

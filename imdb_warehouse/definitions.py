@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from imdb_warehouse.assets import raw, staging
+from imdb_warehouse.assets import analytics, raw, staging, warehouse
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
@@ -10,7 +10,7 @@ from imdb_warehouse.resources.imdb_client import ImdbClient
 postgres = PostgresResource()
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([raw, staging]),
+    assets=dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
     resources={
         "postgres": postgres,
         "io_manager": PostgresPolarsIOManager(postgres=postgres),

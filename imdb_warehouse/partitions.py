@@ -1,5 +1,7 @@
 """The genres with a daily list, and the partitions built from them."""
 
+from datetime import date
+
 import dagster as dg
 
 from imdb_warehouse.imdb.genres import MOVIE_GENRES, slug
@@ -14,3 +16,11 @@ daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, end_offset
 date_genre_partitions = dg.MultiPartitionsDefinition(
     {"date": daily_partitions, "genre": genre_partitions}
 )
+
+
+def partition_days(context: dg.AssetExecutionContext) -> list[date]:
+    """The days of a run's partitions (a range run holds several), in order."""
+    if isinstance(context.assets_def.partitions_def, dg.MultiPartitionsDefinition):
+        keys = [date_genre_partitions.get_partition_key_from_str(k) for k in context.partition_keys]
+        return sorted({date.fromisoformat(k.keys_by_dimension["date"]) for k in keys})
+    return [date.fromisoformat(key) for key in context.partition_keys]

@@ -143,13 +143,15 @@ TRAILING_COLUMNS = ("url", "archive_path", "sha256", "fetched_at", "scraped_at")
 
 
 def polars_schema(model: type[pa.DataFrameModel]) -> pl.Schema:
-    """The model's columns as a Polars schema: keys first, provenance last."""
+    """The model's columns as a Polars schema, in declaration order; for the staging and raw
+    models (built on shared fields), keys first and provenance last."""
     columns = model.to_schema().columns
     declared = [n for cls in reversed(model.__mro__) for n in getattr(cls, "__annotations__", {})]
-    order = [n for n in KEY_COLUMNS if n in columns]
-    edges = (*KEY_COLUMNS, *TRAILING_COLUMNS)
-    order += [n for n in dict.fromkeys(declared) if n in columns and n not in edges]
-    order += [n for n in TRAILING_COLUMNS if n in columns]
+    order = [n for n in dict.fromkeys(declared) if n in columns]
+    if issubclass(model, TitleFields | PageFields):
+        edges = (*KEY_COLUMNS, *TRAILING_COLUMNS)
+        order = [n for n in KEY_COLUMNS if n in columns] + [n for n in order if n not in edges]
+        order += [n for n in TRAILING_COLUMNS if n in columns]
     return pl.Schema({name: columns[name].dtype.type for name in order})
 
 
@@ -167,3 +169,124 @@ def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
             for name, dtype in polars_schema(model).items()
         ]
     )
+
+
+# The warehouse: Postgres keeps these tables consistent (primary and foreign keys); the models
+# give their types and the descriptions the UI and docs/warehouse.md show.
+DATE_KEY = "Day as YYYYMMDD (dim_date)"
+MOVIE_KEY = "The number in the IMDb title id: tt0133093 → 133093 (dim_movie)"
+PERSON_KEY = "The number in the IMDb name id: nm0000206 → 206 (dim_person)"
+GENRE_KEY = "The genre's place in IMDb's genre list (dim_genre)"
+LAST_SEEN = "Last day the source of this row was read; an older day never overwrites a newer one"
+
+
+class DimDate(pa.DataFrameModel):
+    """warehouse.dim_date: the calendar, 1870–2100."""
+
+    date_key: pl.Int32 = pa.Field(description=DATE_KEY)
+    date: pl.Date = pa.Field(description="The day")
+    year: pl.Int16 = pa.Field(description="Calendar year")
+    quarter: pl.Int8 = pa.Field(description="Quarter, 1–4")
+    month: pl.Int8 = pa.Field(description="Month, 1–12")
+    month_name: pl.String = pa.Field(description="Month name, January–December")
+    day: pl.Int8 = pa.Field(description="Day of the month")
+    iso_year: pl.Int16 = pa.Field(description="ISO 8601 week-numbering year")
+    iso_week: pl.Int8 = pa.Field(description="ISO 8601 week, 1–53")
+    day_of_week: pl.Int8 = pa.Field(description="ISO day of the week: 1 Monday … 7 Sunday")
+    day_name: pl.String = pa.Field(description="Day name, Monday–Sunday")
+    is_weekend: pl.Boolean = pa.Field(description="Saturday or Sunday")
+
+
+class DimGenre(pa.DataFrameModel):
+    """warehouse.dim_genre: IMDb's title genres."""
+
+    genre_key: pl.Int16 = pa.Field(description=GENRE_KEY)
+    slug: pl.String = pa.Field(
+        description="The genre in IMDb's URLs and in the partitions (`sci-fi`)"
+    )
+    imdb_name: pl.String = pa.Field(description="IMDb's name (`Sci-Fi`)")
+    has_daily_list: pl.Boolean = pa.Field(
+        description="Whether the project keeps a daily list of it"
+    )
+
+
+class DimMovie(pa.DataFrameModel):
+    """warehouse.dim_movie: one row per movie ever listed."""
+
+    movie_key: pl.Int64 = pa.Field(description=MOVIE_KEY)
+    title_id: pl.String = pa.Field(description="IMDb title id, `tt…`")
+    title: pl.String = pa.Field(description="Display title, as last listed")
+    original_title: pl.String = _nullable("Title in its original language")
+    title_type: pl.String = _nullable("IMDb title type id: `movie`, …")
+    release_year: pl.Int16 = _nullable("Year of release")
+    release_date: pl.Date = _nullable("Release date")
+    runtime_minutes: pl.Int16 = _nullable("Runtime in minutes")
+    certificate: pl.String = _nullable("Age certificate")
+    plot: pl.String = _nullable("One-line plot, as last listed")
+    countries: pl.List(pl.String) = _nullable("Countries of origin (title page)")
+    languages: pl.List(pl.String) = _nullable("Spoken languages (title page)")
+    budget_amount: pl.Int64 = _nullable("Production budget, whole units of budget_currency")
+    budget_currency: pl.String = _nullable("ISO currency of the budget")
+    first_seen_date: pl.Date = pa.Field(description="First day the movie was in a list")
+    last_seen_date: pl.Date = pa.Field(description="Last day the movie was in a list")
+    details_scraped_at: pl.Datetime("us", "UTC") = _nullable(
+        "When the title page behind countries, languages and budget was read (null: never)"
+    )
+
+
+class DimPerson(pa.DataFrameModel):
+    """warehouse.dim_person: one row per person credited on a title page read."""
+
+    person_key: pl.Int64 = pa.Field(description=PERSON_KEY)
+    person_id: pl.String = pa.Field(description="IMDb name id, `nm…`")
+    name: pl.String = pa.Field(description="Name, as last read")
+    last_seen_date: pl.Date = pa.Field(description=LAST_SEEN)
+
+
+class BridgeMoviePerson(pa.DataFrameModel):
+    """warehouse.bridge_movie_person: directors, writers and stars of each movie."""
+
+    movie_key: pl.Int64 = pa.Field(description=MOVIE_KEY)
+    person_key: pl.Int64 = pa.Field(description=PERSON_KEY)
+    role: pl.String = pa.Field(description="`director`, `writer` or `star`")
+    billing_order: pl.Int16 = pa.Field(description="1-based position in the role's credits")
+    last_seen_date: pl.Date = pa.Field(description="Last day a title page showed this credit")
+
+
+class BridgeMovieGenre(pa.DataFrameModel):
+    """warehouse.bridge_movie_genre: each movie's own IMDb genres."""
+
+    movie_key: pl.Int64 = pa.Field(description=MOVIE_KEY)
+    genre_key: pl.Int16 = pa.Field(description=GENRE_KEY)
+    last_seen_date: pl.Date = pa.Field(
+        description="Last day a list showed the movie with this genre"
+    )
+
+
+class FactMovieRanking(pa.DataFrameModel):
+    """warehouse.fact_movie_ranking: one movie's place in one genre's list on one day."""
+
+    date_key: pl.Int32 = pa.Field(description=DATE_KEY)
+    genre_key: pl.Int16 = pa.Field(description=GENRE_KEY)
+    movie_key: pl.Int64 = pa.Field(description=MOVIE_KEY)
+    snapshot_date: pl.Date = pa.Field(description="The day of the list")
+    genre: pl.String = pa.Field(description="The list's genre slug")
+    rank: pl.Int16 = pa.Field(description="1-based place in the list")
+    rating: pl.Float64 = _nullable("IMDb user rating, 1–10, that day")
+    votes: pl.Int64 = _nullable("IMDb user votes that day")
+    metascore: pl.Int16 = _nullable("Metacritic score that day")
+
+
+class FactBoxOffice(pa.DataFrameModel):
+    """warehouse.fact_box_office: a movie's gross as its title page showed it on one day."""
+
+    date_key: pl.Int32 = pa.Field(description=DATE_KEY)
+    movie_key: pl.Int64 = pa.Field(description=MOVIE_KEY)
+    snapshot_date: pl.Date = pa.Field(description="The day the title page was read")
+    gross_worldwide_amount: pl.Int64 = _nullable("Worldwide gross")
+    gross_worldwide_currency: pl.String = _nullable("Its currency")
+    gross_domestic_amount: pl.Int64 = _nullable("US & Canada gross")
+    gross_domestic_currency: pl.String = _nullable("Its currency")
+    opening_weekend_amount: pl.Int64 = _nullable("US & Canada opening weekend gross")
+    opening_weekend_currency: pl.String = _nullable("Its currency")
+    opening_weekend_end_date: pl.Date = _nullable("Last day of the opening weekend")

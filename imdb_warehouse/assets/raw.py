@@ -8,7 +8,13 @@ import polars as pl
 from pydantic import Field
 
 from imdb_warehouse.assets.keys import MOVIE_RANKINGS, OWNERS, SEARCH_RESULTS, TITLE_PAGES
-from imdb_warehouse.checks import schema_check_spec, short_lists, validated, warn_result
+from imdb_warehouse.checks import (
+    DETAILS_MAX_AGE_DAYS,
+    schema_check_spec,
+    short_lists,
+    validated,
+    warn_result,
+)
 from imdb_warehouse.imdb.parse import (
     IgnoredFilterError,
     LayoutChangeError,
@@ -16,7 +22,7 @@ from imdb_warehouse.imdb.parse import (
     title_details_row,
     title_page_parts,
 )
-from imdb_warehouse.partitions import daily_partitions, date_genre_partitions
+from imdb_warehouse.partitions import daily_partitions, date_genre_partitions, partition_days
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import ArchivedPage, PageArchive
 from imdb_warehouse.resources.imdb_client import IMDB_POOL, UNAVAILABLE, ImdbClient, ImdbError
@@ -128,7 +134,7 @@ def _search_rows(imdb: ImdbClient, archive: PageArchive, day: date, genre: str) 
 
 class TitlePagesConfig(dg.Config):
     refresh_after_days: int = Field(
-        default=30,
+        default=DETAILS_MAX_AGE_DAYS,
         ge=1,
         description="A title's page is read again when the last read is this many days old",
     )
@@ -178,7 +184,7 @@ def imdb_title_pages(
     office come from here. The page's JSON is kept (aboveTheFoldData, mainColumnData)."""
     read_on: dict[str, date] = _recent_reads(postgres, context, config.refresh_after_days)
     frames = []
-    for day in _days(context):
+    for day in partition_days(context):
         ranked = (
             movie_rankings.filter(pl.col("snapshot_date") == day)
             .sort("genre", "rank")["title_id"]
@@ -205,16 +211,11 @@ def imdb_title_pages(
     )
 
 
-def _days(context: dg.AssetExecutionContext) -> list[date]:
-    start, end = context.partition_time_window
-    return [start.date() + timedelta(days=i) for i in range((end - start).days)]
-
-
 def _recent_reads(
     postgres: PostgresResource, context: dg.AssetExecutionContext, refresh_after_days: int
 ) -> dict[str, date]:
     """The last day (before this run's first day) each title's page was read, within the age."""
-    first = _days(context)[0]
+    first = partition_days(context)[0]
     if postgres.query("SELECT to_regclass('raw.imdb_title_pages')")[0][0] is None:
         return {}
     rows = postgres.query(

@@ -128,7 +128,9 @@ class ImdbClient(dg.ConfigurableResource):
                 f"{url}: HTTP {response.status_code} after {self.max_retries} retries with "
                 "backoff; IMDb is refusing or failing, try again later"
             )
-        return Fetched(url, response.status_code, self._read_body(url, response), self.now())
+        body = self._read_body(url, response)
+        # whole seconds: the archive keeps the fetch time as the gzip timestamp
+        return Fetched(url, response.status_code, body, self.now().replace(microsecond=0))
 
     def _get(self, url: str) -> requests.Response:
         with self._lock:  # one request in flight, at least min_interval_seconds apart

@@ -1,0 +1,131 @@
+"""Analytics layer: SQL views over the star schema, in the `analytics` schema.
+
+A view reads the warehouse tables as they stand, so it is always current; materializing these
+assets (re)creates the views, in one transaction.
+"""
+
+import dagster as dg
+from psycopg import sql
+
+from imdb_warehouse.assets.keys import (
+    BRIDGE_MOVIE_PERSON,
+    DIM_GENRE,
+    DIM_MOVIE,
+    DIM_PERSON,
+    FACT_MOVIE_RANKING,
+    OWNERS,
+)
+from imdb_warehouse.resources import PostgresResource
+
+VIEWS = {
+    "daily_rankings": (
+        "Each genre's list of each day, with names instead of keys.",
+        [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
+        """
+        SELECT f.snapshot_date, g.imdb_name AS genre, g.slug AS genre_slug, f.rank,
+               m.title_id, m.title, m.release_year, m.runtime_minutes, m.certificate,
+               f.rating, f.votes, f.metascore
+        FROM warehouse.fact_movie_ranking f
+        JOIN warehouse.dim_genre g USING (genre_key)
+        JOIN warehouse.dim_movie m USING (movie_key)
+        """,
+    ),
+    "rank_movers": (
+        "Day-over-day change of each movie's rank in each genre's list: rank_change > 0 moved "
+        "up; previous_rank is null for a movie new to the list that day.",
+        [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
+        """
+        SELECT f.snapshot_date, g.imdb_name AS genre, m.title_id, m.title, f.rank,
+               p.rank AS previous_rank, p.rank - f.rank AS rank_change,
+               p.rank IS NULL AS new_entry
+        FROM warehouse.fact_movie_ranking f
+        JOIN warehouse.dim_genre g USING (genre_key)
+        JOIN warehouse.dim_movie m USING (movie_key)
+        LEFT JOIN warehouse.fact_movie_ranking p
+          ON p.movie_key = f.movie_key AND p.genre_key = f.genre_key
+         AND p.snapshot_date = f.snapshot_date - 1
+        """,
+    ),
+    "ranked_credits": (
+        "Who was behind each ranked movie of each list of each day: one row per person, role "
+        "and list entry. Group it by person over any window for a leaderboard of your own.",
+        [FACT_MOVIE_RANKING, BRIDGE_MOVIE_PERSON, DIM_PERSON, DIM_MOVIE, DIM_GENRE],
+        """
+        SELECT f.snapshot_date, g.imdb_name AS genre, f.rank, m.title_id, m.title,
+               p.person_id, p.name, b.role, b.billing_order
+        FROM warehouse.fact_movie_ranking f
+        JOIN warehouse.dim_genre g USING (genre_key)
+        JOIN warehouse.dim_movie m USING (movie_key)
+        JOIN warehouse.bridge_movie_person b USING (movie_key)
+        JOIN warehouse.dim_person p USING (person_key)
+        """,
+    ),
+    "people_leaderboard": (
+        "The people with the most ranked movies over the last 30 days of lists (ending on the "
+        "newest day): distinct movies, list entries and best rank, per role.",
+        [FACT_MOVIE_RANKING, BRIDGE_MOVIE_PERSON, DIM_PERSON],
+        """
+        WITH span AS (
+            SELECT max(snapshot_date) - 29 AS since, max(snapshot_date) AS until
+            FROM warehouse.fact_movie_ranking
+        )
+        SELECT p.person_id, p.name, b.role,
+               count(DISTINCT f.movie_key) AS ranked_movies,
+               count(*) AS list_entries, min(f.rank) AS best_rank,
+               span.since, span.until
+        FROM span
+        JOIN warehouse.fact_movie_ranking f ON f.snapshot_date BETWEEN span.since AND span.until
+        JOIN warehouse.bridge_movie_person b USING (movie_key)
+        JOIN warehouse.dim_person p USING (person_key)
+        GROUP BY p.person_id, p.name, b.role, span.since, span.until
+        """,
+    ),
+    "genre_daily_stats": (
+        "Per genre and day: movies listed, their mean and median rating, total votes, mean "
+        "metascore, mean runtime, and how many were unrated.",
+        [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
+        """
+        SELECT f.snapshot_date, g.imdb_name AS genre, count(*) AS movies,
+               round(avg(f.rating)::numeric, 2) AS mean_rating,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY f.rating) AS median_rating,
+               sum(f.votes) AS total_votes,
+               round(avg(f.metascore)::numeric, 1) AS mean_metascore,
+               round(avg(m.runtime_minutes)::numeric, 1) AS mean_runtime_minutes,
+               count(*) FILTER (WHERE f.rating IS NULL) AS unrated
+        FROM warehouse.fact_movie_ranking f
+        JOIN warehouse.dim_genre g USING (genre_key)
+        JOIN warehouse.dim_movie m USING (movie_key)
+        GROUP BY f.snapshot_date, g.imdb_name
+        """,
+    ),
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["analytics", name],
+            description=description,
+            deps=deps,
+            group_name="analytics",
+            kinds={"postgres", "sql"},
+            owners=OWNERS,
+            metadata={
+                "dagster/table_name": f"analytics.{name}",
+                "view_sql": dg.MetadataValue.md(f"```sql{query}```"),
+            },
+        )
+        for name, (description, deps, query) in VIEWS.items()
+    ],
+)
+def analytics_views(postgres: PostgresResource):
+    """(Re)create the analytics views in one transaction."""
+    with postgres.connect() as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS analytics")
+        for name, (description, _, query) in VIEWS.items():
+            view = sql.Identifier("analytics", name)
+            conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(view))
+            conn.execute(sql.SQL("CREATE VIEW {} AS ").format(view) + sql.SQL(query))
+            conn.execute(sql.SQL("COMMENT ON VIEW {} IS {}").format(view, sql.Literal(description)))
+    for name in VIEWS:
+        yield dg.MaterializeResult(asset_key=["analytics", name])

@@ -1,0 +1,314 @@
+"""The star schema built from the offline IMDb over several days, checked in SQL."""
+
+from collections import defaultdict
+from datetime import date, timedelta
+from statistics import mean
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from imdb_warehouse.assets import analytics, keys, raw, staging, warehouse
+from imdb_warehouse.imdb.catalogue import Catalogue
+from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
+from imdb_warehouse.imdb.replay import ReplayServer
+from imdb_warehouse.resources import PostgresResource
+from imdb_warehouse.resources import io_manager as io_manager_module
+from imdb_warehouse.resources.archive import PageArchive
+from imdb_warehouse.resources.imdb_client import ImdbClient
+
+FIRST = date(2025, 3, 1)
+DAYS = [FIRST + timedelta(days=i) for i in range(3)]
+GENRES = ["action", "adventure", "animation"]
+ASSETS = [
+    *dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
+]
+DAILY = [
+    keys.TITLE_PAGES,
+    keys.TITLE_DETAILS,
+    keys.DIM_MOVIE,
+    keys.DIM_PERSON,
+    keys.BRIDGE_MOVIE_PERSON,
+    keys.BRIDGE_MOVIE_GENRE,
+    keys.FACT_BOX_OFFICE,
+]
+WAREHOUSE_TABLES = [
+    "dim_date",
+    "dim_genre",
+    "dim_movie",
+    "dim_person",
+    "bridge_movie_person",
+    "bridge_movie_genre",
+    "fact_movie_ranking",
+    "fact_box_office",
+]
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return Catalogue()
+
+
+@pytest.fixture(scope="module")
+def replay(catalogue):
+    with ReplayServer(day=FIRST, catalogue=catalogue) as server:
+        yield server
+
+
+def client(replay: ReplayServer, today: date) -> ImdbClient:
+    return ImdbClient(base_url=replay.url, today=today.isoformat(), min_interval_seconds=0.0)
+
+
+@pytest.fixture
+def resources(io_manager, database_url, tmp_path, replay):
+    replay.set_faults([])
+    return {
+        "io_manager": io_manager,
+        "postgres": PostgresResource(database_url=database_url),
+        "imdb": client(replay, FIRST),
+        "archive": PageArchive(root=str(tmp_path / "archive")),
+    }
+
+
+def run(resources, selection, **kwargs) -> dg.ExecuteInProcessResult:
+    return dg.materialize(ASSETS, selection=selection, resources=resources, **kwargs)
+
+
+def genre_range(day: date, genres: list[str]) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": f"{day}|{genres[0]}",
+        "dagster/asset_partition_range_end": f"{day}|{genres[-1]}",
+    }
+
+
+def refresh(resources, replay, day: date, genres: list[str] = GENRES, today: date | None = None):
+    """The whole graph for `day`: lists, title pages, dimensions, bridges, facts, views."""
+    replay.set_day(day)
+    resources = {**resources, "imdb": client(replay, today or day)}
+    if not resources["postgres"].query("SELECT to_regclass('warehouse.dim_date')")[0][0]:
+        assert run(resources, [keys.DIM_DATE, keys.DIM_GENRE]).success
+    tags = genre_range(day, genres)
+    assert run(resources, [keys.SEARCH_RESULTS, keys.MOVIE_RANKINGS], tags=tags).success
+    assert run(resources, DAILY, partition_key=day.isoformat()).success
+    assert run(resources, [keys.FACT_MOVIE_RANKING], tags=tags).success
+    assert run(resources, dg.AssetSelection.groups("analytics")).success
+
+
+def snapshot(sql) -> dict[str, list]:
+    return {t: sql(f"SELECT * FROM warehouse.{t} ORDER BY 1, 2, 3") for t in WAREHOUSE_TABLES[2:]}
+
+
+def test_several_days_build_a_consistent_star_schema_that_reruns_leave_unchanged(
+    resources, replay, sql, catalogue
+):
+    for day in DAYS:
+        refresh(resources, replay, day)
+
+    # the constraints exist and hold
+    foreign_keys = sql(
+        "SELECT conrelid::regclass::text, confrelid::regclass::text, convalidated "
+        "FROM pg_constraint WHERE contype = 'f' AND connamespace = 'warehouse'::regnamespace ORDER BY 1, 2"
+    )
+    assert foreign_keys == [
+        ("warehouse.bridge_movie_genre", "warehouse.dim_genre", True),
+        ("warehouse.bridge_movie_genre", "warehouse.dim_movie", True),
+        ("warehouse.bridge_movie_person", "warehouse.dim_movie", True),
+        ("warehouse.bridge_movie_person", "warehouse.dim_person", True),
+        ("warehouse.fact_box_office", "warehouse.dim_date", True),
+        ("warehouse.fact_box_office", "warehouse.dim_movie", True),
+        ("warehouse.fact_movie_ranking", "warehouse.dim_date", True),
+        ("warehouse.fact_movie_ranking", "warehouse.dim_genre", True),
+        ("warehouse.fact_movie_ranking", "warehouse.dim_movie", True),
+    ]
+    primary_keys = {
+        r[0] for r in sql("SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'p'")
+    }
+    assert {f"warehouse.{t}" for t in WAREHOUSE_TABLES} <= primary_keys
+
+    # the fact grain: one movie, one genre's list, one day
+    assert sql(
+        "SELECT count(*) = count(DISTINCT (date_key, genre_key, movie_key)), count(*) "
+        "FROM warehouse.fact_movie_ranking"
+    ) == [(True, 50 * len(GENRES) * len(DAYS))]
+    # the bridges link real rows
+    assert sql(
+        "SELECT count(*) FROM warehouse.bridge_movie_person b "
+        "LEFT JOIN warehouse.dim_movie m USING (movie_key) LEFT JOIN warehouse.dim_person p USING (person_key) "
+        "WHERE m.movie_key IS NULL OR p.person_key IS NULL"
+    ) == [(0,)]
+    assert sql("SELECT count(*) FROM warehouse.bridge_movie_person") != [(0,)]
+    # every listed movie is in dim_movie once, seen between its first and last day
+    assert sql("SELECT count(DISTINCT movie_key) FROM warehouse.fact_movie_ranking") == sql(
+        "SELECT count(*) FROM warehouse.dim_movie"
+    )
+    assert sql(
+        "SELECT count(*) FROM warehouse.dim_movie m WHERE first_seen_date <> "
+        "(SELECT min(snapshot_date) FROM warehouse.fact_movie_ranking f WHERE f.movie_key = m.movie_key) "
+        "OR last_seen_date <> "
+        "(SELECT max(snapshot_date) FROM warehouse.fact_movie_ranking f WHERE f.movie_key = m.movie_key)"
+    ) == [(0,)]
+
+    # re-running any day (from its archived pages) changes nothing
+    before = snapshot(sql)
+    for day in DAYS:
+        refresh(resources, replay, day, today=DAYS[-1] + timedelta(days=1))
+    assert snapshot(sql) == before
+
+    _views_match_the_catalogue(sql, catalogue)
+
+
+def _views_match_the_catalogue(sql, catalogue: Catalogue) -> None:
+    lists = {
+        (day, genre): catalogue.search(GENRE_BY_SLUG[genre], day, limit=50)[0]
+        for day in DAYS
+        for genre in GENRES
+    }
+    day, genre = DAYS[1], GENRES[0]
+    rows = sql(
+        "SELECT rank, title_id, rating, votes FROM analytics.daily_rankings "
+        "WHERE snapshot_date = %s AND genre_slug = %s ORDER BY rank",
+        (day, genre),
+    )
+    assert rows == [
+        (i, m.movie.title_id, m.rating, m.votes) for i, m in enumerate(lists[day, genre], 1)
+    ]
+
+    movers = dict(
+        (r[0], r[1:])
+        for r in sql(
+            "SELECT title_id, rank, previous_rank, rank_change, new_entry FROM analytics.rank_movers "
+            "WHERE snapshot_date = %s AND genre = %s",
+            (day, GENRE_BY_SLUG[genre]),
+        )
+    )
+    before = {m.movie.title_id: i for i, m in enumerate(lists[DAYS[0], genre], 1)}
+    for rank, movie_day in enumerate(lists[day, genre], 1):
+        previous = before.get(movie_day.movie.title_id)
+        expected = (rank, previous, None if previous is None else previous - rank, previous is None)
+        assert movers[movie_day.movie.title_id] == expected
+
+    [(movies, mean_rating, total_votes, unrated)] = sql(
+        "SELECT movies, mean_rating, total_votes, unrated FROM analytics.genre_daily_stats "
+        "WHERE snapshot_date = %s AND genre = %s",
+        (day, GENRE_BY_SLUG[genre]),
+    )
+    ratings = [m.rating for m in lists[day, genre] if m.rating is not None]
+    assert movies == 50 and unrated == 50 - len(ratings)
+    assert float(mean_rating) == pytest.approx(mean(ratings), abs=0.005)
+    assert total_votes == sum(m.votes for m in lists[day, genre])
+
+    credited = defaultdict(set)
+    for movie_days in lists.values():
+        for movie_day in movie_days:
+            details = catalogue.details(movie_day.movie)
+            for person in details.directors:
+                credited[person.id].add(movie_day.movie.title_id)
+    leaderboard = dict(
+        sql(
+            "SELECT person_id, ranked_movies FROM analytics.people_leaderboard WHERE role = 'director'"
+        )
+    )
+    assert leaderboard == {person: len(movies) for person, movies in credited.items()}
+
+
+def test_the_same_movie_with_different_votes_in_two_lists_of_one_day(resources, replay, sql):
+    refresh(resources, replay, FIRST)
+    [(title_id,)] = sql(
+        "SELECT title_id FROM staging.movie_rankings WHERE genre IN ('action', 'adventure') "
+        "GROUP BY title_id HAVING count(*) = 2 ORDER BY title_id LIMIT 1"
+    )
+    sql(
+        "UPDATE staging.movie_rankings SET votes = votes + 1000 WHERE genre = 'adventure' AND title_id = %s",
+        (title_id,),
+    )
+    assert run(resources, [keys.DIM_MOVIE], partition_key=FIRST.isoformat()).success
+    assert run(resources, [keys.FACT_MOVIE_RANKING], tags=genre_range(FIRST, GENRES)).success
+    votes = dict(
+        sql(
+            "SELECT genre, votes FROM warehouse.fact_movie_ranking WHERE movie_key = %s",
+            (int(title_id[2:]),),
+        )
+    )
+    assert votes["adventure"] == votes["action"] + 1000
+    assert sql("SELECT count(*) FROM warehouse.dim_movie WHERE title_id = %s", (title_id,)) == [
+        (1,)
+    ]
+
+
+def test_a_second_capture_of_the_same_day_replaces_it(resources, replay, sql):
+    refresh(resources, replay, FIRST)
+    counts = {t: sql(f"SELECT count(*) FROM warehouse.{t}") for t in WAREHOUSE_TABLES}
+    refresh(resources, replay, FIRST)  # today again: fetched anew
+    assert {t: sql(f"SELECT count(*) FROM warehouse.{t}") for t in WAREHOUSE_TABLES} == counts
+
+
+def test_a_title_or_plot_edit_updates_the_one_movie_row(resources, replay, sql):
+    refresh(resources, replay, DAYS[0])
+    refresh(resources, replay, DAYS[1])
+    [(title_id, plot)] = sql(
+        "SELECT title_id, plot FROM warehouse.dim_movie WHERE last_seen_date = %s ORDER BY title_id LIMIT 1",
+        (DAYS[1],),
+    )
+    sql(
+        "UPDATE staging.movie_rankings SET title = 'Retitled', plot = 'A new plot' "
+        "WHERE snapshot_date = %s AND title_id = %s",
+        (DAYS[1], title_id),
+    )
+    assert run(resources, [keys.DIM_MOVIE], partition_key=DAYS[1].isoformat()).success
+    assert sql("SELECT title, plot FROM warehouse.dim_movie WHERE title_id = %s", (title_id,)) == [
+        ("Retitled", "A new plot")
+    ]
+    assert plot != "A new plot"
+    # the older day, run again, does not bring the old title back
+    assert run(resources, [keys.DIM_MOVIE], partition_key=DAYS[0].isoformat()).success
+    assert sql("SELECT title FROM warehouse.dim_movie WHERE title_id = %s", (title_id,)) == [
+        ("Retitled",)
+    ]
+
+
+def test_gross_missing_on_every_movie_loads_as_nulls(resources, replay, sql):
+    refresh(resources, replay, FIRST)
+    sql(
+        "UPDATE staging.title_details SET gross_worldwide_amount = NULL, gross_worldwide_currency = NULL, "
+        "gross_domestic_amount = NULL, gross_domestic_currency = NULL, opening_weekend_amount = NULL, "
+        "opening_weekend_currency = NULL, opening_weekend_end_date = NULL"
+    )
+    assert run(resources, [keys.FACT_BOX_OFFICE], partition_key=FIRST.isoformat()).success
+    assert sql(
+        "SELECT count(*), count(gross_worldwide_amount), count(opening_weekend_end_date) "
+        "FROM warehouse.fact_box_office"
+    ) == [(sql("SELECT count(*) FROM staging.title_details")[0][0], 0, 0)]
+
+
+def test_a_genre_with_no_results_is_an_empty_list_not_an_error(resources, replay, sql):
+    early = date(2024, 1, 15)  # before the first film-noir of the catalogue
+    refresh(resources, replay, early, genres=["film-noir"])
+    assert sql("SELECT DISTINCT total_results FROM raw.imdb_search_results") == []
+    assert sql("SELECT count(*) FROM warehouse.fact_movie_ranking") == [(0,)]
+
+
+def test_a_crash_in_the_middle_of_a_load_leaves_nothing_partial(
+    resources, replay, sql, monkeypatch
+):
+    refresh(resources, replay, DAYS[0])
+    refresh(resources, replay, DAYS[1])
+    before = snapshot(sql)
+    real_write_csv = pl.DataFrame.write_csv
+    calls = {"n": 0}
+
+    def crash_on_third_chunk(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise MemoryError("the run worker died in the middle of COPY")
+        return real_write_csv(self, *args, **kwargs)
+
+    monkeypatch.setattr(io_manager_module, "COPY_CHUNK_ROWS", 20)
+    monkeypatch.setattr(pl.DataFrame, "write_csv", crash_on_third_chunk)
+    result = run(
+        resources,
+        [keys.FACT_MOVIE_RANKING],
+        tags=genre_range(DAYS[1], GENRES),
+        raise_on_error=False,
+    )
+    assert not result.success and calls["n"] == 3
+    assert snapshot(sql) == before
