@@ -87,7 +87,8 @@ VIEWS = {
         """
         SELECT f.snapshot_date, g.imdb_name AS genre, count(*) AS movies,
                round(avg(f.rating)::numeric, 2) AS mean_rating,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY f.rating) AS median_rating,
+               round(percentile_cont(0.5) WITHIN GROUP (ORDER BY f.rating)::numeric, 2)
+                   AS median_rating,
                sum(f.votes) AS total_votes,
                round(avg(f.metascore)::numeric, 1) AS mean_metascore,
                round(avg(m.runtime_minutes)::numeric, 1) AS mean_runtime_minutes,

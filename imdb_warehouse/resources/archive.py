@@ -42,7 +42,8 @@ class PageArchive(dg.ConfigurableResource):
         path = self.path(kind, day, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        partial.write_bytes(gzip.compress(page, mtime=int(fetched_at.timestamp())))
+        # level 1: ~6 ms a page instead of ~40 ms at the default 9, for ~30% more bytes
+        partial.write_bytes(gzip.compress(page, compresslevel=1, mtime=int(fetched_at.timestamp())))
         partial.replace(path)  # a reader sees the old page or the new one, never half of one
         return ArchivedPage(page, str(path), hashlib.sha256(page).hexdigest(), fetched_at)
 

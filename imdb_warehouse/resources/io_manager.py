@@ -183,13 +183,14 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
     def read_table(self, spec: TableSpec) -> pl.DataFrame:
         """The rows of `spec`'s table (of its partitions, if it names some), as written."""
         with self.postgres.connect() as conn:
-            columns = _table_columns(conn, spec)
-            if columns is None:
+            state = _table_state(conn, spec, registry=_registry_exists(conn))
+            if state is None:
                 raise WarehouseError(
                     f"table {spec.qualified_name} does not exist yet: materialize asset "
                     f"{spec.asset} before the assets that read it"
                 )
-            schema = _expected_schema(columns, _stored_schema(conn, spec))
+            columns = state.columns
+            schema = _expected_schema(columns, state.stored)
             selected = [
                 sql.SQL("{}::{} AS {}").format(sql.Identifier(c), sql.SQL(cast), sql.Identifier(c))
                 if (cast := select_cast(pg_type))
@@ -254,13 +255,13 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
         [f"polars_io:{spec.qualified_name}"],
     )
     _ensure_registry(conn)
-    _ensure_schema(conn, spec.schema)
-    columns = _table_columns(conn, spec)
-    if columns is None:
+    state = _table_state(conn, spec, registry=True)
+    if state is None:
+        _ensure_schema(conn, spec.schema)
         _create_table(conn, spec, frame)
     else:
-        _evolve_table(conn, spec, frame, columns, _stored_schema(conn, spec))
-    _ensure_keys_and_indexes(conn, spec)
+        _evolve_table(conn, spec, frame, state)
+    _ensure_keys_and_indexes(conn, spec, state.names if state else set())
     names = sql.SQL(", ").join(map(sql.Identifier, frame.columns))
     if spec.write_mode == "replace":
         params = Params()
@@ -287,6 +288,8 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
                 action,
             )
         )
+    if state is not None and state.stored == frame.schema:
+        return
     conn.execute(
         sql.SQL(
             "INSERT INTO {} (table_schema, table_name, polars_schema, described) "
@@ -332,7 +335,7 @@ def _upsert_action(spec: TableSpec, updates: Sequence[str]) -> sql.Composable:
     return action
 
 
-def _ensure_keys_and_indexes(conn: psycopg.Connection, spec: TableSpec) -> None:
+def _ensure_keys_and_indexes(conn: psycopg.Connection, spec: TableSpec, present: set[str]) -> None:
     """Create the asset's foreign keys and indexes that the table does not have yet."""
     wanted_indexes = list(spec.indexes)
     if spec.partitions is not None:
@@ -342,17 +345,6 @@ def _ensure_keys_and_indexes(conn: psycopg.Connection, spec: TableSpec) -> None:
     names = {f"fk_{spec.name}_{c}": c for c in spec.foreign_keys}
     names |= {"ix_{}_{}".format(spec.name, "_".join(index)): index for index in wanted_indexes}
     names = {_short_name(name): what for name, what in names.items()}
-    present = {
-        row[0]
-        for row in conn.execute(
-            "SELECT con.conname FROM pg_constraint con "
-            "JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = $1 AND c.relname = $2 AND con.conname = ANY($3) "
-            "UNION SELECT i.relname FROM pg_class i JOIN pg_namespace n ON n.oid = i.relnamespace "
-            "WHERE n.nspname = $1 AND i.relname = ANY($3)",
-            [spec.schema, spec.name, list(names)],
-        ).fetchall()
-    }
     for name, what in names.items():
         if name in present:
             continue
@@ -429,33 +421,55 @@ def _ensure_schema(conn: psycopg.Connection, schema: str) -> None:
     conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
-def _table_columns(conn: psycopg.Connection, spec: TableSpec) -> dict[str, str] | None:
-    """The table's columns and their Postgres types, in table order; None if it does not exist."""
-    relation = conn.execute(
-        "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = $1 AND c.relname = $2",
-        [spec.schema, spec.name],
-    ).fetchone()
-    if relation is None:
-        return None
-    rows = conn.execute(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-        "WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-        [relation[0]],
-    ).fetchall()
-    return dict(rows)
+@dataclass(frozen=True)
+class TableState:
+    """What Postgres holds of a table, read in one round trip."""
+
+    columns: dict[str, str]  # name → Postgres type, in table order
+    comments: dict[str, str | None]
+    primary_key: tuple[str, ...]
+    names: set[str]  # its constraints and indexes
+    stored: pl.Schema  # the Polars schema last written (empty if none)
 
 
-def _stored_schema(conn: psycopg.Connection, spec: TableSpec) -> pl.Schema:
-    if not _registry_exists(conn):
-        return pl.Schema()
+def _table_state(conn: psycopg.Connection, spec: TableSpec, registry: bool) -> TableState | None:
+    stored = (
+        sql.SQL(
+            "(SELECT polars_schema FROM {} s WHERE s.table_schema = n.nspname "
+            "AND s.table_name = c.relname)"
+        ).format(REGISTRY)
+        if registry
+        else sql.SQL("NULL::bytea")
+    )
     row = conn.execute(
-        sql.SQL("SELECT polars_schema FROM {} WHERE table_schema = $1 AND table_name = $2").format(
-            REGISTRY
-        ),
+        sql.SQL(
+            "SELECT (SELECT json_agg(json_build_array(a.attname, "
+            "  format_type(a.atttypid, a.atttypmod), col_description(c.oid, a.attnum)) "
+            "  ORDER BY a.attnum) FROM pg_attribute a "
+            "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), "
+            "(SELECT array_agg(a.attname ORDER BY k.position) FROM pg_index x "
+            "  CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, position) "
+            "  JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum "
+            "  WHERE x.indrelid = c.oid AND x.indisprimary), "
+            "(SELECT array_agg(conname) FROM pg_constraint WHERE conrelid = c.oid), "
+            "(SELECT array_agg(i.relname) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "  WHERE x.indrelid = c.oid), "
+            "{} "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = $1 AND c.relname = $2"
+        ).format(stored),
         [spec.schema, spec.name],
     ).fetchone()
-    return pl.read_ipc(io.BytesIO(row[0])).schema if row else pl.Schema()
+    if row is None:
+        return None
+    columns, key, constraints, indexes, schema = row
+    return TableState(
+        columns={name: pg_type for name, pg_type, _ in columns or []},
+        comments={name: comment for name, _, comment in columns or []},
+        primary_key=tuple(key or ()),
+        names={*(constraints or ()), *(indexes or ())},
+        stored=pl.read_ipc(io.BytesIO(schema)).schema if schema else pl.Schema(),
+    )
 
 
 def _expected_schema(columns: Mapping[str, str], stored: pl.Schema) -> pl.Schema:
@@ -486,13 +500,10 @@ def _create_table(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame
 
 
 def _evolve_table(
-    conn: psycopg.Connection,
-    spec: TableSpec,
-    frame: pl.DataFrame,
-    columns: Mapping[str, str],
-    stored: pl.Schema,
+    conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame, state: TableState
 ) -> None:
     """Add the frame's new columns; refuse a frame that lacks or retypes existing ones."""
+    columns, stored = state.columns, state.stored
     where = f"table {spec.qualified_name} (asset {spec.asset})"
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -511,7 +522,7 @@ def _evolve_table(
             f"{where}: the frame changes the type of columns ({'; '.join(retyped)}). Cast them "
             "back, or migrate the table first"
         )
-    existing_key = _primary_key(conn, spec)
+    existing_key = state.primary_key
     if existing_key != spec.primary_key and (existing_key or spec.primary_key):
         if existing_key:
             raise WarehouseError(
@@ -530,19 +541,10 @@ def _evolve_table(
                     spec.ident, sql.Identifier(name), sql.SQL(postgres_type(frame.schema[name]))
                 )
             )
-    _comment_columns(conn, spec, frame.columns)
-
-
-def _primary_key(conn: psycopg.Connection, spec: TableSpec) -> tuple[str, ...]:
-    rows = conn.execute(
-        "SELECT a.attname FROM pg_index i "
-        "JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) ON true "
-        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-        "WHERE i.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.indisprimary "
-        "ORDER BY k.position",
-        [spec.schema, spec.name],
-    ).fetchall()
-    return tuple(row[0] for row in rows)
+    changed = [
+        c for c in frame.columns if spec.descriptions.get(c) not in (None, state.comments.get(c))
+    ]
+    _comment_columns(conn, spec, changed)
 
 
 def _comment_columns(conn: psycopg.Connection, spec: TableSpec, names: Sequence[str]) -> None:

@@ -7,6 +7,7 @@ from statistics import mean
 import dagster as dg
 import polars as pl
 import pytest
+from psycopg import sql as pgsql
 
 from imdb_warehouse.assets import analytics, keys, raw, staging, warehouse
 from imdb_warehouse.imdb.catalogue import Catalogue
@@ -94,8 +95,19 @@ def refresh(resources, replay, day: date, genres: list[str] = GENRES, today: dat
     assert run(resources, dg.AssetSelection.groups("analytics")).success
 
 
+def count(sql, table: str) -> int:
+    return sql(pgsql.SQL("SELECT count(*) FROM {}").format(pgsql.Identifier("warehouse", table)))[
+        0
+    ][0]
+
+
 def snapshot(sql) -> dict[str, list]:
-    return {t: sql(f"SELECT * FROM warehouse.{t} ORDER BY 1, 2, 3") for t in WAREHOUSE_TABLES[2:]}
+    return {
+        t: sql(
+            pgsql.SQL("SELECT * FROM {} ORDER BY 1, 2, 3").format(pgsql.Identifier("warehouse", t))
+        )
+        for t in WAREHOUSE_TABLES[2:]
+    }
 
 
 def test_several_days_build_a_consistent_star_schema_that_reruns_leave_unchanged(
@@ -107,7 +119,8 @@ def test_several_days_build_a_consistent_star_schema_that_reruns_leave_unchanged
     # the constraints exist and hold
     foreign_keys = sql(
         "SELECT conrelid::regclass::text, confrelid::regclass::text, convalidated "
-        "FROM pg_constraint WHERE contype = 'f' AND connamespace = 'warehouse'::regnamespace ORDER BY 1, 2"
+        "FROM pg_constraint WHERE contype = 'f' AND connamespace = 'warehouse'::regnamespace "
+        "ORDER BY 1, 2"
     )
     assert foreign_keys == [
         ("warehouse.bridge_movie_genre", "warehouse.dim_genre", True),
@@ -133,7 +146,8 @@ def test_several_days_build_a_consistent_star_schema_that_reruns_leave_unchanged
     # the bridges link real rows
     assert sql(
         "SELECT count(*) FROM warehouse.bridge_movie_person b "
-        "LEFT JOIN warehouse.dim_movie m USING (movie_key) LEFT JOIN warehouse.dim_person p USING (person_key) "
+        "LEFT JOIN warehouse.dim_movie m USING (movie_key) LEFT JOIN warehouse.dim_person p "
+        "USING (person_key) "
         "WHERE m.movie_key IS NULL OR p.person_key IS NULL"
     ) == [(0,)]
     assert sql("SELECT count(*) FROM warehouse.bridge_movie_person") != [(0,)]
@@ -143,9 +157,11 @@ def test_several_days_build_a_consistent_star_schema_that_reruns_leave_unchanged
     )
     assert sql(
         "SELECT count(*) FROM warehouse.dim_movie m WHERE first_seen_date <> "
-        "(SELECT min(snapshot_date) FROM warehouse.fact_movie_ranking f WHERE f.movie_key = m.movie_key) "
+        "(SELECT min(snapshot_date) FROM warehouse.fact_movie_ranking f WHERE f.movie_key = "
+        "m.movie_key) "
         "OR last_seen_date <> "
-        "(SELECT max(snapshot_date) FROM warehouse.fact_movie_ranking f WHERE f.movie_key = m.movie_key)"
+        "(SELECT max(snapshot_date) FROM warehouse.fact_movie_ranking f WHERE f.movie_key = "
+        "m.movie_key)"
     ) == [(0,)]
 
     # re-running any day (from its archived pages) changes nothing
@@ -176,7 +192,8 @@ def _views_match_the_catalogue(sql, catalogue: Catalogue) -> None:
     movers = dict(
         (r[0], r[1:])
         for r in sql(
-            "SELECT title_id, rank, previous_rank, rank_change, new_entry FROM analytics.rank_movers "
+            "SELECT title_id, rank, previous_rank, rank_change, new_entry FROM "
+            "analytics.rank_movers "
             "WHERE snapshot_date = %s AND genre = %s",
             (day, GENRE_BY_SLUG[genre]),
         )
@@ -205,7 +222,8 @@ def _views_match_the_catalogue(sql, catalogue: Catalogue) -> None:
                 credited[person.id].add(movie_day.movie.title_id)
     leaderboard = dict(
         sql(
-            "SELECT person_id, ranked_movies FROM analytics.people_leaderboard WHERE role = 'director'"
+            "SELECT person_id, ranked_movies FROM analytics.people_leaderboard WHERE role = "
+            "'director'"
         )
     )
     assert leaderboard == {person: len(movies) for person, movies in credited.items()}
@@ -218,7 +236,8 @@ def test_the_same_movie_with_different_votes_in_two_lists_of_one_day(resources, 
         "GROUP BY title_id HAVING count(*) = 2 ORDER BY title_id LIMIT 1"
     )
     sql(
-        "UPDATE staging.movie_rankings SET votes = votes + 1000 WHERE genre = 'adventure' AND title_id = %s",
+        "UPDATE staging.movie_rankings SET votes = votes + 1000 WHERE genre = 'adventure' "
+        "AND title_id = %s",
         (title_id,),
     )
     assert run(resources, [keys.DIM_MOVIE], partition_key=FIRST.isoformat()).success
@@ -237,16 +256,17 @@ def test_the_same_movie_with_different_votes_in_two_lists_of_one_day(resources, 
 
 def test_a_second_capture_of_the_same_day_replaces_it(resources, replay, sql):
     refresh(resources, replay, FIRST)
-    counts = {t: sql(f"SELECT count(*) FROM warehouse.{t}") for t in WAREHOUSE_TABLES}
+    counts = {t: count(sql, t) for t in WAREHOUSE_TABLES}
     refresh(resources, replay, FIRST)  # today again: fetched anew
-    assert {t: sql(f"SELECT count(*) FROM warehouse.{t}") for t in WAREHOUSE_TABLES} == counts
+    assert {t: count(sql, t) for t in WAREHOUSE_TABLES} == counts
 
 
 def test_a_title_or_plot_edit_updates_the_one_movie_row(resources, replay, sql):
     refresh(resources, replay, DAYS[0])
     refresh(resources, replay, DAYS[1])
     [(title_id, plot)] = sql(
-        "SELECT title_id, plot FROM warehouse.dim_movie WHERE last_seen_date = %s ORDER BY title_id LIMIT 1",
+        "SELECT title_id, plot FROM warehouse.dim_movie WHERE last_seen_date = %s ORDER BY "
+        "title_id LIMIT 1",
         (DAYS[1],),
     )
     sql(
@@ -269,8 +289,10 @@ def test_a_title_or_plot_edit_updates_the_one_movie_row(resources, replay, sql):
 def test_gross_missing_on_every_movie_loads_as_nulls(resources, replay, sql):
     refresh(resources, replay, FIRST)
     sql(
-        "UPDATE staging.title_details SET gross_worldwide_amount = NULL, gross_worldwide_currency = NULL, "
-        "gross_domestic_amount = NULL, gross_domestic_currency = NULL, opening_weekend_amount = NULL, "
+        "UPDATE staging.title_details SET gross_worldwide_amount = NULL, "
+        "gross_worldwide_currency = NULL, "
+        "gross_domestic_amount = NULL, gross_domestic_currency = NULL, "
+        "opening_weekend_amount = NULL, "
         "opening_weekend_currency = NULL, opening_weekend_end_date = NULL"
     )
     assert run(resources, [keys.FACT_BOX_OFFICE], partition_key=FIRST.isoformat()).success

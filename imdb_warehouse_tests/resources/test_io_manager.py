@@ -731,7 +731,9 @@ def test_loading_a_table_that_does_not_exist_says_which_asset_to_materialize(io_
         io_manager.read_table(spec)
 
 
-def test_upsert_merge_keeps_the_first_seen_date_and_old_values_where_new_ones_are_null(io_manager, sql):
+def test_upsert_merge_keeps_the_first_seen_date_and_old_values_where_new_ones_are_null(
+    io_manager, sql
+):
     days = {
         "2025-01-05": {"budget": [None], "title": ["Edited"]},
         "2025-01-03": {"budget": [100], "title": ["Original"]},
@@ -752,11 +754,18 @@ def test_upsert_merge_keeps_the_first_seen_date_and_old_values_where_new_ones_ar
     def movies(context) -> pl.DataFrame:
         day = date.fromisoformat(context.partition_key)
         return pl.DataFrame(
-            {"movie_key": [1], "first_seen_date": [day], "last_seen_date": [day], **days[context.partition_key]},
+            {
+                "movie_key": [1],
+                "first_seen_date": [day],
+                "last_seen_date": [day],
+                **days[context.partition_key],
+            },
             schema_overrides={"budget": pl.Int64},
         )
 
-    table = "SELECT first_seen_date::text, last_seen_date::text, budget, title FROM warehouse.movies"
+    table = (
+        "SELECT first_seen_date::text, last_seen_date::text, budget, title FROM warehouse.movies"
+    )
     materialize([movies], io_manager, partition_key="2025-01-05")
     assert sql(table) == [("2025-01-05", "2025-01-05", None, "Edited")]
     materialize([movies], io_manager, partition_key="2025-01-03")  # an older day, loaded later
@@ -790,7 +799,11 @@ def test_foreign_keys_and_indexes_from_metadata(io_manager, sql):
     def fact(context) -> pl.DataFrame:
         n = len(rows["genre_key"])
         return pl.DataFrame(
-            {**rows, "rank": range(1, n + 1), "snapshot_date": [date.fromisoformat(context.partition_key)] * n}
+            {
+                **rows,
+                "rank": range(1, n + 1),
+                "snapshot_date": [date.fromisoformat(context.partition_key)] * n,
+            }
         )
 
     result = materialize([fact], io_manager, partition_key="2025-01-01", raise_on_error=False)
@@ -800,7 +813,9 @@ def test_foreign_keys_and_indexes_from_metadata(io_manager, sql):
     assert sql(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid = 'warehouse.fact'::regclass AND contype = 'f'"
-    ) == [("fk_fact_genre_key", "FOREIGN KEY (genre_key) REFERENCES warehouse.dim_genre(genre_key)")]
+    ) == [
+        ("fk_fact_genre_key", "FOREIGN KEY (genre_key) REFERENCES warehouse.dim_genre(genre_key)")
+    ]
     assert {r[0] for r in sql("SELECT indexname FROM pg_indexes WHERE tablename = 'fact'")} == {
         "fact_pkey",
         "ix_fact_rank",

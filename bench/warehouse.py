@@ -1,0 +1,281 @@
+"""The warehouse build: a day's staging rows → every warehouse table, through the IO manager.
+
+Synthetic staging data: 24 genre lists a day drawn from a pool of movies, so lists overlap
+and ranks shuffle; title pages for the movies new that day (all of them on the first day,
+then 5% new movies a day). The figure is a steady day, after the first.
+Timed: reading the day's staging rows, building the frames, writing dims, bridges and facts
+(as the assets do, without Dagster's run machinery), and, separately, the SQL checks.
+"""
+
+import random
+import statistics
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+import polars as pl
+
+from bench.common import Figure, scratch_database
+from imdb_warehouse.assets import warehouse as wh
+from imdb_warehouse.assets.keys import FACT_MOVIE_RANKING, MOVIE_RANKINGS, TITLE_DETAILS
+from imdb_warehouse.checks import warehouse_check_results
+from imdb_warehouse.imdb.genres import IMDB_GENRES
+from imdb_warehouse.partitions import daily_partitions
+from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
+from imdb_warehouse.resources.io_manager import table_spec, write_frame
+from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema
+
+GENRES = [name.lower() for name in IMDB_GENRES[:24]]
+LISTS = dg.MultiPartitionsDefinition(
+    {"date": daily_partitions, "genre": dg.StaticPartitionsDefinition(GENRES)}
+)
+FIRST_DAY = date(2024, 1, 2)
+PREBUILT = (1, 30, 365)
+
+
+class Day:
+    """One synthetic day of staging data."""
+
+    def __init__(self, day: date, per_list: int, pool: int, new: set[int], rng: random.Random):
+        self.day = day
+        rows = []
+        for genre in GENRES:
+            movies = rng.sample(range(1, pool + 1), per_list)
+            for rank, movie in enumerate(movies, start=1):
+                rows.append((genre, rank, movie))
+        listed = {movie for _, _, movie in rows}
+        self.rankings = _rankings(day, rows, rng)
+        self.details = _details(day, sorted(listed & new if new else listed), rng)
+
+
+def _title_id(movie: int) -> str:
+    return f"tt{movie:07d}"
+
+
+def _rankings(day: date, rows: list, rng: random.Random) -> pl.DataFrame:
+    n = len(rows)
+    values = {
+        "snapshot_date": [day] * n,
+        "genre": [g for g, _, _ in rows],
+        "rank": [r for _, r, _ in rows],
+        "title_id": [_title_id(m) for _, _, m in rows],
+        "title": [f"Movie {m}" for _, _, m in rows],
+        "title_type": ["movie"] * n,
+        "release_year": [1950 + m % 75 for _, _, m in rows],
+        "runtime_minutes": [80 + m % 90 for _, _, m in rows],
+        "genres": [[IMDB_GENRES[m % 24], IMDB_GENRES[(m + 5) % 24]] for _, _, m in rows],
+        "rating": [round(1 + rng.random() * 9, 1) for _ in rows],
+        "votes": [m * 10 + (day - FIRST_DAY).days for _, _, m in rows],
+        "metascore": [m % 100 for _, _, m in rows],
+        "scraped_at": [datetime.combine(day, datetime.min.time(), UTC)] * n,
+    }
+    return _frame(values, MovieRankings, n)
+
+
+def _details(day: date, movies: list[int], rng: random.Random) -> pl.DataFrame:
+    def people(movie: int, count: int) -> list[dict]:
+        return [
+            {"id": f"nm{(movie * 7 + i * 13) % 50_000:07d}", "name": f"Person {i}"}
+            for i in range(count)
+        ]
+
+    n = len(movies)
+    values = {
+        "snapshot_date": [day] * n,
+        "title_id": [_title_id(m) for m in movies],
+        "title": [f"Movie {m}" for m in movies],
+        "genres": [["Drama"]] * n,
+        "countries": [["United States"]] * n,
+        "languages": [["English"]] * n,
+        "directors": [people(m, 1) for m in movies],
+        "writers": [people(m + 1, 2) for m in movies],
+        "stars": [people(m + 2, 3) for m in movies],
+        "budget_amount": [m * 1000 for m in movies],
+        "budget_currency": ["USD"] * n,
+        "gross_worldwide_amount": [m * 5000 if rng.random() < 0.7 else None for m in movies],
+        "gross_worldwide_currency": ["USD"] * n,
+        "scraped_at": [datetime.combine(day, datetime.min.time(), UTC)] * n,
+    }
+    return _frame(values, TitleDetails, n)
+
+
+def _frame(values: dict, model, n: int) -> pl.DataFrame:
+    schema = polars_schema(model)
+    return pl.DataFrame({c: values.get(c, [None] * n) for c in schema}, schema=schema)
+
+
+def _write(
+    io_manager: PostgresPolarsIOManager,
+    key: dg.AssetKey,
+    frame: pl.DataFrame,
+    keys=None,
+    partitions_def=None,
+):
+    metadata = _METADATA[key]
+    spec = table_spec(key, metadata, partitions_def, keys)
+    with io_manager.postgres.connect() as conn:
+        write_frame(conn, spec, frame)
+
+
+def _read(
+    io_manager: PostgresPolarsIOManager, key: dg.AssetKey, partitions_def, keys
+) -> pl.DataFrame:
+    return io_manager.read_table(table_spec(key, _METADATA[key], partitions_def, keys))
+
+
+_METADATA = {}
+
+
+def _staging_metadata() -> None:
+    from imdb_warehouse.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        _METADATA[key] = graph.get(key).metadata
+
+
+def build_day(io_manager: PostgresPolarsIOManager, day: date) -> None:
+    """What the warehouse assets do for one day, without Dagster: read, build, write."""
+    list_keys = [f"{day}|{genre}" for genre in GENRES]
+    rankings = _read(io_manager, MOVIE_RANKINGS, LISTS, list_keys)
+    details = _read(io_manager, TITLE_DETAILS, daily_partitions, [day.isoformat()])
+    one_day = [day.isoformat()]
+    _write(
+        io_manager,
+        wh.DIM_MOVIE,
+        wh.dim_movie_frame(rankings, details, day),
+        one_day,
+        daily_partitions,
+    )
+    _write(io_manager, wh.DIM_PERSON, wh.dim_person_frame(details, day), one_day, daily_partitions)
+    _write(
+        io_manager,
+        wh.BRIDGE_MOVIE_PERSON,
+        wh.bridge_movie_person_frame(details, day),
+        one_day,
+        daily_partitions,
+    )
+    _write(
+        io_manager,
+        wh.BRIDGE_MOVIE_GENRE,
+        wh.bridge_movie_genre_frame(rankings, day),
+        one_day,
+        daily_partitions,
+    )
+    _write(
+        io_manager, wh.FACT_BOX_OFFICE, wh.fact_box_office_frame(details), one_day, daily_partitions
+    )
+    _write(io_manager, FACT_MOVIE_RANKING, wh.fact_movie_ranking_frame(rankings), list_keys, LISTS)
+
+
+def check_day(postgres: PostgresResource, day: date) -> None:
+    list(
+        warehouse_check_results(
+            postgres, FACT_MOVIE_RANKING, "snapshot_date", [day], wh.RANKING_KEYS, ranking_fact=True
+        )
+    )
+    list(
+        warehouse_check_results(
+            postgres, wh.BRIDGE_MOVIE_PERSON, "last_seen_date", [day], wh.MOVIE_PERSON_KEYS
+        )
+    )
+    list(
+        warehouse_check_results(
+            postgres, wh.BRIDGE_MOVIE_GENRE, "last_seen_date", [day], wh.MOVIE_GENRE_KEYS
+        )
+    )
+    list(
+        warehouse_check_results(
+            postgres, wh.FACT_BOX_OFFICE, "snapshot_date", [day], wh.BOX_OFFICE_KEYS
+        )
+    )
+
+
+def _stage(io_manager: PostgresPolarsIOManager, data: Day) -> None:
+    keys = [f"{data.day}|{genre}" for genre in GENRES]
+    _write(io_manager, MOVIE_RANKINGS, data.rankings, keys, LISTS)
+    _write(io_manager, TITLE_DETAILS, data.details, [data.day.isoformat()], daily_partitions)
+
+
+def _setup(url: str) -> tuple[PostgresPolarsIOManager, PostgresResource]:
+    postgres = PostgresResource(database_url=url)
+    io_manager = PostgresPolarsIOManager(postgres=postgres)
+    _write(io_manager, wh.DIM_DATE, wh.dim_date_frame())
+    _write(io_manager, wh.DIM_GENRE, wh.dim_genre_frame())
+    return io_manager, postgres
+
+
+def _seconds(action, *args) -> float:
+    start = time.perf_counter()
+    action(*args)
+    return time.perf_counter() - start
+
+
+def run(admin_url: str) -> list[Figure]:
+    _staging_metadata()
+    figures = []
+    for label, per_list, goal in (("1200_rows", 50, 0.38 / 20), ("24000_rows", 1000, 4.1 / 20)):
+        with scratch_database(admin_url) as url:
+            io_manager, postgres = _setup(url)
+            rng = random.Random(1)
+            pool = per_list * 12
+            new: set[int] = set()  # the first day reads every title page; later days the new ones
+            builds, checks = [], []
+            for i in range(5):
+                data = Day(FIRST_DAY + timedelta(days=i), per_list, pool, new, rng)
+                _stage(io_manager, data)
+                builds.append(_seconds(build_day, io_manager, data.day))
+                checks.append(_seconds(check_day, postgres, data.day))
+                new = set(range(pool + 1, pool + pool // 20 + 1))
+                pool += pool // 20  # 5% new movies a day
+            build = statistics.median(builds[1:])  # a steady day, after the first
+            figures += [
+                Figure(
+                    f"warehouse_build_{label}",
+                    build * 1000,
+                    "ms",
+                    f"≤ {goal * 1000:.0f} (20× the old)",
+                    build <= goal,
+                ),
+                Figure(f"warehouse_checks_{label}", statistics.median(checks[1:]) * 1000, "ms"),
+            ]
+    figures += _history(admin_url)
+    return figures
+
+
+def _history(admin_url: str) -> list[Figure]:
+    """The cost of one more day (1,200 rows) when the warehouse already holds N days."""
+    figures, costs = [], {}
+    with scratch_database(admin_url) as url:
+        io_manager, _ = _setup(url)
+        rng = random.Random(2)
+        held, pool, new = 0, 600, set()
+        for target in PREBUILT:
+            while held < target:
+                data = Day(FIRST_DAY + timedelta(days=held), 50, pool, new, rng)
+                _stage(io_manager, data)
+                build_day(io_manager, data.day)
+                held += 1
+                new = set(range(pool + 1, pool + 6))
+                pool += 5  # five new movies a day
+            samples = []
+            for _ in range(3):  # the next day, built three times
+                data = Day(FIRST_DAY + timedelta(days=held), 50, pool, new, rng)
+                _stage(io_manager, data)
+                samples.append(_seconds(build_day, io_manager, data.day))
+            costs[target] = statistics.median(samples)
+    for target in PREBUILT:
+        ratio = costs[target] / costs[1]
+        goal_met = ratio <= 1.2 if target == 365 else None
+        figures.append(Figure(f"day_cost_with_{target}_days", costs[target] * 1000, "ms"))
+        if target != 1:
+            figures.append(
+                Figure(
+                    f"day_cost_ratio_{target}_vs_1",
+                    ratio,
+                    "×",
+                    "≤ 1.2" if target == 365 else "",
+                    goal_met,
+                )
+            )
+    return figures
