@@ -1,11 +1,6 @@
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql
+from imdb_warehouse.resources.postgres import temporary_database
 
 
 @dataclass(frozen=True)
@@ -17,13 +12,6 @@ class Figure:
     met: bool | None = None
 
 
-@contextmanager
-def scratch_database(admin_url: str) -> Iterator[str]:
-    name = f"imdbw_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+def scratch_database(admin_url: str):
+    """A database of the bench's own, dropped when done."""
+    return temporary_database(admin_url, prefix="imdbw_bench")

@@ -8,18 +8,18 @@ IMDB_WAREHOUSE_TEST_REQUIRE_SERVER=1 (CI does) to make its absence an error inst
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from psycopg import sql as pgsql
 
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
-from imdb_warehouse.resources.postgres import embedded_database_url, stop_embedded_server
+from imdb_warehouse.resources.postgres import (
+    embedded_database_url,
+    stop_embedded_server,
+    temporary_database,
+)
 
 SERVER_URL = os.environ.get(
     "IMDB_WAREHOUSE_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -46,12 +46,6 @@ def pytest_report_header() -> str:
     return f"warehouse backends: {', '.join(BACKENDS)} (server URL {SERVER_URL})"
 
 
-def with_database(url: str, database: str) -> str:
-    """`url` pointing at another database on the same server."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + database))
-
-
 @pytest.fixture(scope="session")
 def embedded_home() -> Iterator[Path]:
     """An embedded server of its own for the test session (not the user's .imdb_warehouse).
@@ -71,17 +65,9 @@ def backend_url(request: pytest.FixtureRequest) -> str:
     return embedded_database_url(request.getfixturevalue("embedded_home"))
 
 
-@contextmanager
-def new_database(admin_url: str) -> Iterator[str]:
+def new_database(admin_url: str):
     """A new, empty database on the server of `admin_url`, dropped afterwards."""
-    name = f"imdbw_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
-    try:
-        yield with_database(admin_url, name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(pgsql.SQL("DROP DATABASE {} WITH (FORCE)").format(pgsql.Identifier(name)))
+    return temporary_database(admin_url, prefix="imdbw_test")
 
 
 @pytest.fixture
