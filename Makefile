@@ -6,7 +6,7 @@ PORT ?= 3000
 WAREHOUSE_HOME := $(or $(IMDB_WAREHOUSE_HOME),$(CURDIR)/.imdb_warehouse)
 DEV_DAGSTER_HOME := $(WAREHOUSE_HOME)/dagster
 
-.PHONY: install test lint dev bench
+.PHONY: install test lint dev bench demo run
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,14 @@ dev: install $(DEV_DAGSTER_HOME)/dagster.yaml
 $(DEV_DAGSTER_HOME)/dagster.yaml: dev/dagster.yaml
 	mkdir -p $(DEV_DAGSTER_HOME)
 	cp dev/dagster.yaml $@
+
+# The embedded warehouse, the offline IMDb on a free port, today's refresh, a summary.
+demo: install $(DEV_DAGSTER_HOME)/dagster.yaml
+	DAGSTER_HOME=$(DEV_DAGSTER_HOME) $(BIN)/imdb-warehouse demo
+
+# Today's refresh against the configured IMDb (IMDB_BASE_URL; default the live site).
+run: install $(DEV_DAGSTER_HOME)/dagster.yaml
+	DAGSTER_HOME=$(DEV_DAGSTER_HOME) $(BIN)/imdb-warehouse refresh
 
 bench: install
 	$(BIN)/python -m bench

@@ -5,8 +5,11 @@ import gzip
 import json
 import os
 import sys
+import warnings
 from datetime import date
 from pathlib import Path
+
+from imdb_warehouse.imdb.genres import MOVIE_GENRE_SLUGS as GENRES
 
 # Commands import what they need when they run: `parse` and `replay` start without Dagster.
 
@@ -97,7 +100,102 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _instance():
+    import dagster as dg
+
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    print("imdb-warehouse: DAGSTER_HOME is not set: these runs will not show in the UI "
+          "(`make run` and `make demo` set it)", file=sys.stderr)  # fmt: skip
+    return dg.DagsterInstance.ephemeral()
+
+
+def _report(results) -> int:
+    for result in results:
+        outcome = "succeeded" if result.success else "FAILED"
+        print(f"{result.job_def.name}: {outcome} (run {result.run_id})")
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                print(f"  {event.step_key}: {error.message.strip() if error else event.message}")
+    return 0 if results and all(r.success for r in results) else 1
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from imdb_warehouse.resources.imdb_client import ImdbClient
+    from imdb_warehouse.schedules import refresh_in_process
+
+    day = args.date or ImdbClient().now().date()
+    print(f"refresh: {day}, genres {', '.join(args.genre) if args.genre else 'all'}", flush=True)
+    with _instance() as instance:
+        return _report(refresh_in_process(day, args.genre or GENRES, instance=instance))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from imdb_warehouse.imdb.replay import ReplayServer
+    from imdb_warehouse.resources import PostgresResource
+    from imdb_warehouse.resources.imdb_client import BASE_URL_VAR, INTERVAL_VAR, TODAY_VAR
+    from imdb_warehouse.resources.postgres import (
+        DATABASE_URL_VAR,
+        EmbeddedPostgresError,
+        embedded_database_url,
+        warehouse_home,
+    )
+    from imdb_warehouse.schedules import refresh_in_process
+
+    day = datetime.now(UTC).date()
+    try:
+        url = embedded_database_url(warehouse_home())
+    except EmbeddedPostgresError as error:
+        return _fail("demo", error)
+    print(f"demo: the embedded warehouse at {url}", flush=True)
+    with ReplayServer(day=day) as replay, _instance() as instance:
+        print(f"demo: the offline IMDb at {replay.url}; refreshing {day} (three runs)", flush=True)
+        os.environ.update(
+            {
+                DATABASE_URL_VAR: url,
+                BASE_URL_VAR: replay.url,
+                TODAY_VAR: day.isoformat(),
+                INTERVAL_VAR: "0",  # our own replay: no need to wait between requests
+            }
+        )
+        status = _report(refresh_in_process(day, GENRES, instance=instance))
+    if status == 0:
+        _summary(PostgresResource(database_url=url), day)
+        print("\nSee it in the Dagster UI: make dev, then http://127.0.0.1:3000")
+    return status
+
+
+def _summary(postgres, day: date) -> None:
+    from psycopg import sql
+
+    tables = postgres.query(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema IN ('raw', 'staging', 'warehouse') ORDER BY 1, 2"
+    )
+    print("\nRows per table:")
+    for schema, table in tables:
+        [(count,)] = postgres.query(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table)).as_string()
+        )
+        print(f"  {schema + '.' + table:<32} {count:>8,}")
+    for genre in ("Action", "Comedy"):
+        print(f"\nToday's top 5, {genre}:")
+        for rank, title, year, rating in postgres.query(
+            "SELECT rank, title, release_year, rating FROM analytics.daily_rankings "
+            "WHERE snapshot_date = $1 AND genre = $2 ORDER BY rank LIMIT 5",
+            [day, genre],
+        ):
+            print(
+                f"  {rank}. {title} ({year or '?'}), rated {rating if rating is not None else '-'}"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Dagster's notices that some APIs the definitions use are beta are not for CLI users.
+    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     parser = argparse.ArgumentParser(
         prog="imdb-warehouse",
         description="IMDb genre rankings kept as a star schema in Postgres, built with Dagster.",
@@ -137,6 +235,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     replay.add_argument("--seed", type=int, default=0, help="the synthetic catalogue's seed")
     replay.set_defaults(run=_replay)
+    refresh = commands.add_parser(
+        "refresh",
+        help="run the daily refresh in this process against the configured IMDb "
+        "(IMDB_BASE_URL; default the live site)",
+    )
+    refresh.add_argument(
+        "--date", type=date.fromisoformat, help="the day, YYYY-MM-DD (default: today, UTC)"
+    )
+    refresh.add_argument(
+        "--genre", action="append", choices=GENRES, metavar="GENRE",
+        help=f"a genre to refresh (repeatable; default all): {', '.join(GENRES)}",
+    )  # fmt: skip
+    refresh.set_defaults(run=_refresh)
+    commands.add_parser(
+        "demo",
+        help="the embedded warehouse, the offline IMDb on a free port, today's refresh, and a "
+        "summary of the tables",
+    ).set_defaults(run=_demo)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -6,11 +6,15 @@ from imdb_warehouse.assets import analytics, raw, staging, warehouse
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
+from imdb_warehouse.schedules import SCHEDULES, SENSORS, STEPS
 
 postgres = PostgresResource()
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
+    jobs=list(STEPS),
+    schedules=SCHEDULES,
+    sensors=SENSORS,
     resources={
         "postgres": postgres,
         "io_manager": PostgresPolarsIOManager(postgres=postgres),

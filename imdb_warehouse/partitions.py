@@ -4,10 +4,10 @@ from datetime import date
 
 import dagster as dg
 
-from imdb_warehouse.imdb.genres import MOVIE_GENRES, slug
+from imdb_warehouse.imdb.genres import MOVIE_GENRE_SLUGS
 
 # IMDb's movie genres without Short and the TV-only ones, as URL slugs (`sci-fi`).
-GENRES = [slug(name) for name in MOVIE_GENRES]
+GENRES = list(MOVIE_GENRE_SLUGS)
 FIRST_DAY = "2024-01-01"
 
 genre_partitions = dg.StaticPartitionsDefinition(GENRES)

@@ -19,3 +19,6 @@ def slug(genre: str) -> str:
 
 
 GENRE_BY_SLUG = {slug(name): name for name in IMDB_GENRES}
+
+
+MOVIE_GENRE_SLUGS = tuple(slug(name) for name in MOVIE_GENRES)

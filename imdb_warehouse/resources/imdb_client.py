@@ -22,6 +22,7 @@ from imdb_warehouse.imdb.urls import DEFAULT_BASE_URL, DEFAULT_SEARCH_PARAMS, se
 
 BASE_URL_VAR = "IMDB_BASE_URL"
 TODAY_VAR = "IMDB_WAREHOUSE_TODAY"
+INTERVAL_VAR = "IMDB_MIN_INTERVAL_SECONDS"
 IMDB_POOL = "imdb"
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -45,14 +46,15 @@ class Fetched:
 
 class ImdbClient(dg.ConfigurableResource):
     """Fetches IMDb pages politely. Unset fields take their defaults; `base_url` falls back to
-    IMDB_BASE_URL, then https://www.imdb.com. `today`, or IMDB_WAREHOUSE_TODAY, fixes the
-    snapshot date (the UTC date of a fetch) for demos and tests."""
+    IMDB_BASE_URL, then https://www.imdb.com; `min_interval_seconds` to
+    IMDB_MIN_INTERVAL_SECONDS, then 1. `today`, or IMDB_WAREHOUSE_TODAY, fixes the snapshot
+    date (the UTC date of a fetch) for demos and tests."""
 
     base_url: str | None = None
     user_agent: str = DEFAULT_USER_AGENT
     accept_language: str = "en-US,en;q=0.9"
     search_params: dict[str, str] = dict(DEFAULT_SEARCH_PARAMS)
-    min_interval_seconds: float = 1.0
+    min_interval_seconds: float | None = None
     connect_timeout_seconds: float = 10.0
     read_timeout_seconds: float = 30.0
     max_retries: int = 4
@@ -66,6 +68,11 @@ class ImdbClient(dg.ConfigurableResource):
 
     def resolved_base_url(self) -> str:
         return (self.base_url or os.environ.get(BASE_URL_VAR) or DEFAULT_BASE_URL).rstrip("/")
+
+    def interval(self) -> float:
+        if self.min_interval_seconds is not None:
+            return self.min_interval_seconds
+        return float(os.environ.get(INTERVAL_VAR, "1"))
 
     def now(self) -> datetime:
         """The current UTC time, on the fixed day when one is configured."""
@@ -134,7 +141,7 @@ class ImdbClient(dg.ConfigurableResource):
 
     def _get(self, url: str) -> requests.Response:
         with self._lock:  # one request in flight, at least min_interval_seconds apart
-            wait = self._last_request + self.min_interval_seconds - time.monotonic()
+            wait = self._last_request + self.interval() - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             try:
