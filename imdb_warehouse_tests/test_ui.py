@@ -1,0 +1,188 @@
+"""The Dagster UI in a real headless browser (Playwright driving Debian's chromium).
+
+The webserver and daemon run as `make dev` starts them, against a warehouse that holds a
+refreshed day. Screenshots go to test-artifacts/ui/.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from imdb_warehouse.imdb.replay import ReplayServer
+from imdb_warehouse.resources.postgres import embedded_database_url, temporary_database
+from imdb_warehouse.schedules import refresh_in_process
+
+PROJECT = Path(__file__).resolve().parents[1]
+ARTIFACTS = PROJECT / "test-artifacts" / "ui"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: int = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        assert process.poll() is None, "the UI process exited"
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            assert time.monotonic() < deadline, f"{url} did not answer within {seconds} s"
+            time.sleep(1)
+
+
+@pytest.fixture
+def ui(tmp_path, monkeypatch, embedded_home):
+    """`make dev` on a free port, over a warehouse holding today's Action list."""
+    home = tmp_path / "home"
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True)
+    (dagster_home / "dagster.yaml").write_text((PROJECT / "dev" / "dagster.yaml").read_text())
+    today = datetime.now(UTC).date()
+    with temporary_database(embedded_database_url(embedded_home), prefix="imdbw_ui") as url:
+        with ReplayServer(day=today) as replay:
+            for name, value in {
+                "IMDB_WAREHOUSE_DATABASE_URL": url,
+                "IMDB_WAREHOUSE_HOME": str(home),
+                "IMDB_BASE_URL": replay.url,
+                "IMDB_WAREHOUSE_TODAY": today.isoformat(),
+                "IMDB_MIN_INTERVAL_SECONDS": "0",
+            }.items():
+                monkeypatch.setenv(name, value)
+            with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+                assert all(
+                    r.success for r in refresh_in_process(today, ["action"], instance=instance)
+                )
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        process = subprocess.Popen(
+            [
+                "make",
+                "-o",
+                "install",
+                "dev",
+                f"PORT={port}",
+                f"VENV={Path(sys.executable).parents[1]}",
+            ],
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # dagster dev may ignore SIGTERM: we own and kill its group
+        )
+        try:
+            _wait_for(f"http://127.0.0.1:{port}/server_info", process)
+            yield f"http://127.0.0.1:{port}", today
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_the_ui_shows_lineage_and_columns_and_launches_a_partition(ui):
+    from playwright.sync_api import sync_playwright
+
+    base, today = ui
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1800, "height": 1000})
+        page.add_locator_handler(
+            page.get_by_text("Join the Dagster community"),
+            lambda: page.get_by_role("button", name="Skip").click(),
+        )
+        try:
+            # the lineage of an analytics view, all the way up to the raw pages
+            page.goto(
+                f"{base}/assets/analytics/daily_rankings?view=lineage&lineageScope=upstream&lineageDepth=10",
+                wait_until="networkidle",
+            )
+            for name in ("imdb_title_pages", "movie_rankings", "title_details", "dim_movie",
+                         "fact_movie_ranking", "daily_rankings"):  # fmt: skip
+                page.get_by_text(name, exact=True).first.wait_for(timeout=30_000)
+            page.get_by_text(
+                "imdb_sear", exact=False
+            ).first.wait_for()  # imdb_search_results, cut short
+            for group in ("raw", "staging", "warehouse", "analytics"):
+                page.get_by_text(group, exact=True).first.wait_for()
+            page.screenshot(path=ARTIFACTS / "lineage.png")
+
+            # an asset page with its column schema
+            page.goto(f"{base}/assets/staging/title_details", wait_until="networkidle")
+            page.get_by_text("IMDb title id, tt…").wait_for(timeout=30_000)
+            page.get_by_text(
+                "Directors in billing order: {id nm…, name}; null when unknown"
+            ).wait_for()
+            page.screenshot(path=ARTIFACTS / "columns.png", full_page=True)
+
+            # launch one partition (today's) from the UI; the daemon runs it
+            page.get_by_role("button", name="Materialize…").first.click()
+            dialog = page.get_by_role("dialog")
+            dialog.get_by_role("button", name="Latest").click()
+            dialog.get_by_role("button", name="Launch 1 run").click()
+            run_id = _launched_run(base, today.isoformat())
+            page.goto(f"{base}/runs/{run_id}", wait_until="networkidle")
+            page.get_by_text("Success", exact=True).first.wait_for(timeout=120_000)
+            page.screenshot(path=ARTIFACTS / "run.png")
+        except Exception:
+            page.screenshot(path=ARTIFACTS / "failure.png")
+            raise
+        finally:
+            browser.close()
+    fields = "status assetSelection { path }"
+    run = _graphql(base, f'{{ runOrError(runId: "{run_id}") {{ ... on Run {{ {fields} }} }} }}')
+    assert run["runOrError"] == {
+        "status": "SUCCESS",
+        "assetSelection": [{"path": ["staging", "title_details"]}],
+    }
+
+
+def _graphql(base: str, query: str) -> dict:
+    request = urllib.request.Request(
+        f"{base}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["data"]
+
+
+def _launched_run(base: str, partition: str) -> str:
+    """The run the UI just launched for `partition` (not one of the seeding runs)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        runs = _graphql(
+            base,
+            "{ runsOrError(limit: 5) { ... on Runs { results { runId tags { key value } } } } }",
+        )
+        for run in runs["runsOrError"]["results"]:
+            tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+            if (
+                tags.get("dagster/partition") == partition
+                and "imdb_warehouse/in_process" not in tags
+            ):
+                return run["runId"]
+        time.sleep(0.5)
+    raise AssertionError("the UI launched no run")
