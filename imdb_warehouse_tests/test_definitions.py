@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+
 from imdb_warehouse.definitions import defs
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 
@@ -30,3 +32,35 @@ def test_dg_check_defs_passes_with_the_dev_instance(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "All definitions loaded successfully" in result.stdout + result.stderr
+
+
+def test_every_asset_explains_itself_in_the_catalogue():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        name = key.to_user_string()
+        assert node.description, name
+        assert node.group_name == key.path[0], name  # raw, staging, warehouse, analytics
+        assert node.kinds and node.owners == ["team:data-platform"], name
+        assert node.metadata["dagster/table_name"] == f"{key.path[0]}.{key.path[-1]}", name
+        if key.path[0] != "analytics":  # views have no column schema of their own
+            columns = node.metadata["dagster/column_schema"].columns
+            assert columns and all(c.description for c in columns), name
+    checked = {check.asset_key for check in graph.asset_check_keys}
+    assert {key for key in graph.get_all_asset_keys() if key.path[0] != "analytics"} - checked == {
+        dg.AssetKey(["warehouse", "dim_date"]),
+        dg.AssetKey(["warehouse", "dim_genre"]),
+        dg.AssetKey(["warehouse", "dim_movie"]),
+        dg.AssetKey(["warehouse", "dim_person"]),
+    }
+
+
+def test_the_daily_schedule_and_sensors_run_by_default():
+    assert {s.name: s.default_status for s in defs.schedules} == {
+        "daily_refresh": dg.DefaultScheduleStatus.RUNNING
+    }
+    assert {s.name: s.default_status for s in defs.sensors} == {
+        "after_lists": dg.DefaultSensorStatus.RUNNING,
+        "after_details": dg.DefaultSensorStatus.RUNNING,
+        "report_failed_runs": dg.DefaultSensorStatus.RUNNING,
+    }

@@ -26,7 +26,7 @@ from imdb_warehouse.partitions import daily_partitions, date_genre_partitions, p
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import ArchivedPage, PageArchive
 from imdb_warehouse.resources.imdb_client import IMDB_POOL, UNAVAILABLE, ImdbClient, ImdbError
-from imdb_warehouse.schemas import RawSearchResults, RawTitlePages, column_schema, polars_schema
+from imdb_warehouse.schemas import RawSearchResults, RawTitlePages, polars_schema, table_metadata
 
 
 class PageError(Exception):
@@ -68,11 +68,12 @@ def _obtain(
     group_name="raw",
     kinds={"python", "postgres"},
     owners=OWNERS,
-    metadata={
-        "partition_expr": {"date": "snapshot_date", "genre": "genre"},
-        "primary_key": ["snapshot_date", "genre", "rank"],
-        "dagster/column_schema": column_schema(RawSearchResults),
-    },
+    metadata=table_metadata(
+        SEARCH_RESULTS,
+        RawSearchResults,
+        partition_expr={"date": "snapshot_date", "genre": "genre"},
+        primary_key=["snapshot_date", "genre", "rank"],
+    ),
     check_specs=[
         schema_check_spec(SEARCH_RESULTS, RawSearchResults),
         dg.AssetCheckSpec(
@@ -156,11 +157,12 @@ class TitlePagesConfig(dg.Config):
             ),
         )
     },
-    metadata={
-        "partition_expr": "snapshot_date",
-        "primary_key": ["snapshot_date", "title_id"],
-        "dagster/column_schema": column_schema(RawTitlePages),
-    },
+    metadata=table_metadata(
+        TITLE_PAGES,
+        RawTitlePages,
+        partition_expr="snapshot_date",
+        primary_key=["snapshot_date", "title_id"],
+    ),
     check_specs=[
         schema_check_spec(TITLE_PAGES, RawTitlePages),
         dg.AssetCheckSpec(

@@ -16,7 +16,7 @@ from imdb_warehouse.assets.keys import (
 from imdb_warehouse.checks import lists_with_gaps, schema_check_spec, validated, warn_result
 from imdb_warehouse.imdb.parse import LayoutChangeError, search_item_row, title_details_row
 from imdb_warehouse.partitions import daily_partitions, date_genre_partitions
-from imdb_warehouse.schemas import MovieRankings, TitleDetails, column_schema, polars_schema
+from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema, table_metadata
 
 
 @dg.asset(
@@ -27,11 +27,12 @@ from imdb_warehouse.schemas import MovieRankings, TitleDetails, column_schema, p
     kinds={"polars", "postgres"},
     owners=OWNERS,
     ins={"search_results": dg.AssetIn(key=SEARCH_RESULTS)},
-    metadata={
-        "partition_expr": {"date": "snapshot_date", "genre": "genre"},
-        "primary_key": ["snapshot_date", "genre", "rank"],
-        "dagster/column_schema": column_schema(MovieRankings),
-    },
+    metadata=table_metadata(
+        MOVIE_RANKINGS,
+        MovieRankings,
+        partition_expr={"date": "snapshot_date", "genre": "genre"},
+        primary_key=["snapshot_date", "genre", "rank"],
+    ),
     check_specs=[
         schema_check_spec(MOVIE_RANKINGS, MovieRankings),
         dg.AssetCheckSpec(
@@ -76,11 +77,12 @@ def movie_rankings(search_results: pl.DataFrame):
     kinds={"polars", "postgres"},
     owners=OWNERS,
     ins={"title_pages": dg.AssetIn(key=TITLE_PAGES)},
-    metadata={
-        "partition_expr": "snapshot_date",
-        "primary_key": ["snapshot_date", "title_id"],
-        "dagster/column_schema": column_schema(TitleDetails),
-    },
+    metadata=table_metadata(
+        TITLE_DETAILS,
+        TitleDetails,
+        partition_expr="snapshot_date",
+        primary_key=["snapshot_date", "title_id"],
+    ),
     check_specs=[schema_check_spec(TITLE_DETAILS, TitleDetails)],
 )
 def title_details(title_pages: pl.DataFrame):

@@ -37,8 +37,8 @@ from imdb_warehouse.schemas import (
     DimPerson,
     FactBoxOffice,
     FactMovieRanking,
-    column_schema,
     polars_schema,
+    table_metadata,
 )
 
 CALENDAR = (date(1870, 1, 1), date(2100, 12, 31))
@@ -219,14 +219,12 @@ def fact_box_office_frame(details: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _table(model, **metadata) -> dict:
-    return {"dagster/column_schema": column_schema(model), **metadata}
-
-
 @dg.asset(
     key=DIM_DATE,
     **COMMON,
-    metadata=_table(DimDate, primary_key="date_key", write_mode="upsert", indexes=[["date"]]),
+    metadata=table_metadata(
+        DIM_DATE, DimDate, primary_key="date_key", write_mode="upsert", indexes=[["date"]]
+    ),
 )
 def dim_date() -> pl.DataFrame:
     """The calendar, 1870–2100: one row per day, keyed YYYYMMDD, with its year, quarter,
@@ -235,7 +233,9 @@ def dim_date() -> pl.DataFrame:
 
 
 @dg.asset(
-    key=DIM_GENRE, **COMMON, metadata=_table(DimGenre, primary_key="genre_key", write_mode="upsert")
+    key=DIM_GENRE,
+    **COMMON,
+    metadata=table_metadata(DIM_GENRE, DimGenre, primary_key="genre_key", write_mode="upsert"),
 )
 def dim_genre() -> pl.DataFrame:
     """IMDb's title genres: the 22 with a daily list, and the others movies can carry."""
@@ -251,7 +251,8 @@ def dim_genre() -> pl.DataFrame:
         "movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS, partition_mapping=ON_DAY),
         "title_details": dg.AssetIn(key=TITLE_DETAILS),
     },
-    metadata=_table(
+    metadata=table_metadata(
+        DIM_MOVIE,
         DimMovie,
         primary_key="movie_key",
         **DAILY_UPSERT,
@@ -300,7 +301,7 @@ def _newest_per_key(frames: list[pl.DataFrame], key: str | list[str]) -> pl.Data
     backfill_policy=dg.BackfillPolicy.single_run(),
     **COMMON,
     ins={"title_details": dg.AssetIn(key=TITLE_DETAILS)},
-    metadata=_table(DimPerson, primary_key="person_key", **DAILY_UPSERT),
+    metadata=table_metadata(DIM_PERSON, DimPerson, primary_key="person_key", **DAILY_UPSERT),
 )
 def dim_person(context: dg.AssetExecutionContext, title_details: pl.DataFrame):
     """One row per person credited on a title page read: IMDb id and name (as last read)."""
@@ -316,7 +317,8 @@ def dim_person(context: dg.AssetExecutionContext, title_details: pl.DataFrame):
     **COMMON,
     ins={"title_details": dg.AssetIn(key=TITLE_DETAILS)},
     deps=[DIM_MOVIE, DIM_PERSON],
-    metadata=_table(
+    metadata=table_metadata(
+        BRIDGE_MOVIE_PERSON,
         BridgeMoviePerson,
         primary_key=["movie_key", "person_key", "role"],
         **DAILY_UPSERT,
@@ -344,7 +346,8 @@ def bridge_movie_person(
     **COMMON,
     ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS, partition_mapping=ON_DAY)},
     deps=[DIM_MOVIE, DIM_GENRE],
-    metadata=_table(
+    metadata=table_metadata(
+        BRIDGE_MOVIE_GENRE,
         BridgeMovieGenre,
         primary_key=["movie_key", "genre_key"],
         **DAILY_UPSERT,
@@ -371,7 +374,8 @@ def bridge_movie_genre(
     **COMMON,
     ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS)},
     deps=[dg.AssetDep(DIM_MOVIE, partition_mapping=ON_DAY), DIM_DATE, DIM_GENRE],
-    metadata=_table(
+    metadata=table_metadata(
+        FACT_MOVIE_RANKING,
         FactMovieRanking,
         primary_key=["date_key", "genre_key", "movie_key"],
         partition_expr={"date": "snapshot_date", "genre": "genre"},
@@ -403,7 +407,8 @@ def fact_movie_ranking(
     **COMMON,
     ins={"title_details": dg.AssetIn(key=TITLE_DETAILS)},
     deps=[DIM_MOVIE, DIM_DATE],
-    metadata=_table(
+    metadata=table_metadata(
+        FACT_BOX_OFFICE,
         FactBoxOffice,
         primary_key=["date_key", "movie_key"],
         partition_expr="snapshot_date",
