@@ -142,6 +142,7 @@ class _Webhook(BaseHTTPRequestHandler):
 
 def test_a_failed_run_is_reported_to_the_webhook(environment, monkeypatch):
     environment.set_faults(["challenge"])
+    _Webhook.received = []
     server = HTTPServer(("127.0.0.1", 0), _Webhook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv(
