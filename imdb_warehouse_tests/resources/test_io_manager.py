@@ -826,3 +826,32 @@ def test_foreign_keys_and_indexes_from_metadata(io_manager, sql):
     result = materialize([fact], io_manager, partition_key="2025-01-01", raise_on_error=False)
     assert "fk_fact_genre_key" in failure_message(result)
     assert sql("SELECT genre_key FROM warehouse.fact ORDER BY rank") == [(1,), (2,), (2,)]
+
+
+def test_hostile_schema_table_and_partition_keys_are_quoted_not_executed(io_manager, sql):
+    sql("CREATE TABLE victim (v int)")
+    keys = ["o'brien", 'x"); DROP TABLE victim; --', "$1 %s {}"]
+    partitions = dg.StaticPartitionsDefinition(keys)
+    key = dg.AssetKey(['we"ird; DROP TABLE victim; --', "ta'ble\\name"])
+    metadata = {
+        "partition_expr": "genre; DROP TABLE victim",
+        "primary_key": ["genre; DROP TABLE victim", "n"],
+    }
+    for partition in keys:
+        frame = pl.DataFrame(
+            {"genre; DROP TABLE victim": [partition] * 2, "n": [1, 2], "v": ["'); --", "\\\\."]}
+        )
+        spec = table_spec(key, metadata, partitions, [partition])
+        with io_manager.postgres.connect() as conn:
+            write_frame(conn, spec, frame)
+    spec = table_spec(key, metadata, partitions, keys[1:2])
+    with io_manager.postgres.connect() as conn:
+        write_frame(
+            conn, spec, frame.with_columns(pl.lit(keys[1]).alias("genre; DROP TABLE victim"))
+        )
+    assert sql("SELECT to_regclass('victim') IS NOT NULL") == [(True,)]
+    loaded = io_manager.read_table(spec)
+    assert loaded["genre; DROP TABLE victim"].to_list() == [keys[1]] * 2
+    assert loaded["v"].to_list() == ["'); --", "\\\\."]
+    everything = io_manager.read_table(table_spec(key, metadata, partitions, keys))
+    assert everything.height == 6
