@@ -1,0 +1,125 @@
+"""A whole daily refresh through a mix of faults at a rate: every partition ends loaded exactly
+once or failed with a message naming the cause, never partial; once the faults clear, running
+the day again completes it."""
+
+from datetime import date
+
+import dagster as dg
+import pytest
+from psycopg import sql as pgsql
+
+from imdb_warehouse.assets import analytics, keys, raw, staging, warehouse
+from imdb_warehouse.imdb.replay import ReplayServer
+from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
+from imdb_warehouse.resources.archive import PageArchive
+from imdb_warehouse.resources.imdb_client import ImdbClient
+from imdb_warehouse.schedules import DETAILS, lists_tags
+
+DAY = date(2025, 3, 1)
+GENRES = ["drama", "family", "fantasy"]  # a range of the genre partitions
+ASSETS = dg.load_assets_from_modules([raw, staging, warehouse, analytics])
+one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
+
+
+@pytest.fixture
+def replay():
+    with ReplayServer(day=DAY, seed=3) as server:
+        yield server
+
+
+def _resources(database_url: str, replay: ReplayServer, tmp_path) -> dict:
+    postgres = PostgresResource(database_url=database_url)
+    return {
+        "postgres": postgres,
+        "io_manager": PostgresPolarsIOManager(postgres=postgres),
+        "imdb": ImdbClient(
+            base_url=replay.url,
+            today=DAY.isoformat(),
+            min_interval_seconds=0,
+            backoff_seconds=0.01,
+            max_retries=6,
+            read_timeout_seconds=1,
+        ),
+        "archive": PageArchive(root=str(tmp_path / "archive")),
+    }
+
+
+def _refresh(resources: dict) -> list[dg.ExecuteInProcessResult]:
+    """The day's three runs, as the schedule chains them; stops at a failed one."""
+    tags = lists_tags(DAY, GENRES)
+    steps = [
+        {"selection": [keys.SEARCH_RESULTS, keys.MOVIE_RANKINGS], "tags": tags},
+        {"selection": [keys.DIM_DATE, keys.DIM_GENRE, *DETAILS], "partition_key": DAY.isoformat()},
+        {"selection": dg.AssetSelection.assets(keys.FACT_MOVIE_RANKING), "tags": tags},
+    ]
+    results = []
+    for step in steps:
+        results.append(dg.materialize(ASSETS, resources=resources, raise_on_error=False, **step))
+        if not results[-1].success:
+            break
+    return results
+
+
+def _each_list_whole_or_absent(sql) -> dict[str, int]:
+    """Rows per genre in staging and the fact; each list is all there, once, or not at all."""
+    lists = {}
+    for table in ("staging.movie_rankings", "warehouse.fact_movie_ranking"):
+        if not sql("SELECT to_regclass(%s)", (table,))[0][0]:
+            continue
+        query = pgsql.SQL(
+            "SELECT genre, count(*), count(DISTINCT rank), max(rank) FROM {} GROUP BY 1"
+        )
+        for genre, rows, ranks, last in sql(query.format(pgsql.Identifier(*table.split(".")))):
+            assert rows == ranks == last == 50, f"{table} {genre}: {rows} rows"
+            lists[f"{table}:{genre}"] = rows
+    return lists
+
+
+def _failure(results) -> str:
+    return "\n".join(
+        event.step_failure_data.error.message
+        for result in results
+        for event in result.all_events
+        if event.is_step_failure
+    )
+
+
+@one_backend
+def test_passing_faults_at_a_rate_are_retried_and_the_day_lands_once(
+    database_url, sql, replay, tmp_path
+):
+    replay.set_faults(
+        ["503:rate=0.2", "429:rate=0.2,seconds=0", "truncated:rate=0.1", "slow:rate=0.05,seconds=2"]
+    )
+    results = _refresh(_resources(database_url, replay, tmp_path))
+    assert [r.success for r in results] == [True, True, True], _failure(results)
+    faults = [r.fault for r in replay.requests if r.fault]
+    assert len({str(f).split(":")[0] for f in faults}) >= 3, faults  # the mix did happen
+    lists = _each_list_whole_or_absent(sql)
+    assert len(lists) == 2 * len(GENRES)
+    ranked = sql("SELECT count(DISTINCT title_id) FROM staging.movie_rankings")[0][0]
+    assert sql("SELECT count(*) FROM raw.imdb_title_pages") == [(ranked,)]
+
+
+@one_backend
+def test_lasting_faults_fail_naming_the_cause_and_a_rerun_completes_the_day(
+    database_url, sql, replay, tmp_path
+):
+    resources = _resources(database_url, replay, tmp_path)
+    replay.set_faults(["challenge:rate=0.3", "503:rate=0.2", "layout:path=/title/,rate=0.2"])
+    results = _refresh(resources)
+    assert not results[-1].success
+    message = _failure(results)
+    assert any(cause in message for cause in ("bot challenge", "HTTP 503", "__NEXT_DATA__")), (
+        message
+    )
+    assert "search page" in message or "title page" in message
+    _each_list_whole_or_absent(sql)  # nothing partial
+
+    replay.set_faults([])
+    results = _refresh(resources)
+    assert all(r.success for r in results), _failure(results)
+    assert len(_each_list_whole_or_absent(sql)) == 2 * len(GENRES)
+    assert sql(
+        "SELECT count(*) = count(DISTINCT (snapshot_date, title_id)) FROM raw.imdb_title_pages"
+    ) == [(True,)]
