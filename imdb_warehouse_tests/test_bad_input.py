@@ -70,8 +70,8 @@ def test_every_optional_key_missing_gives_nulls(pipeline, sql):
     bare = {"titleId": "tt0000001", "titleText": "Bare"}
     assert pipeline(page(search([bare], genre="Drama")).encode()).success
     [row] = sql(
-        "SELECT original_title, title_type, release_year, release_date, runtime_minutes, certificate, "
-        "genres, plot, rating, votes, metascore FROM staging.movie_rankings"
+        "SELECT original_title, title_type, release_year, release_date, runtime_minutes, "
+        "certificate, genres, plot, rating, votes, metascore FROM staging.movie_rankings"
     )
     assert row == (None, None, None, None, None, None, [], None, None, None, None)
 
@@ -113,7 +113,7 @@ def test_an_empty_result_list_is_an_empty_day(pipeline, sql):
         "rating-wrong-type",
         "no-title-id",
         "not-imdb",
-    ],  # fmt: skip
+    ],
 )
 def test_a_bad_page_fails_clearly_and_leaves_the_day_as_it_was(pipeline, sql, body, cause):
     assert pipeline(
@@ -147,7 +147,7 @@ def test_a_page_over_the_size_limit_is_refused_and_nothing_changes(database_url,
                 today=DAY.isoformat(),
                 min_interval_seconds=0,
                 max_response_bytes=100_000,
-            ),  # fmt: skip
+            ),
             "archive": PageArchive(root=str(tmp_path / "archive")),
         }
         result = dg.materialize(
