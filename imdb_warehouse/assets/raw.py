@@ -89,15 +89,22 @@ def imdb_search_results(context: dg.AssetExecutionContext, imdb: ImdbClient, arc
     films, one row per result item exactly as IMDb sent it (its JSON), with its rank and the
     archived page. A page IMDb changed, or a search where IMDb dropped the genre filter, fails
     the run naming the archived page, rather than loading an empty day."""
-    frames = []
+    lists = []
     for key in context.partition_keys:
         parts = date_genre_partitions.get_partition_key_from_str(key).keys_by_dimension
-        day, genre = date.fromisoformat(parts["date"]), parts["genre"]
-        frames.append(_search_rows(imdb, archive, day, genre))
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=polars_schema(RawSearchResults))
+        lists.append((date.fromisoformat(parts["date"]), parts["genre"]))
+    frame = search_results_frame(imdb, archive, lists)
     yield from validated(SEARCH_RESULTS, RawSearchResults, frame)
     asked = int(imdb.search_params.get("count", 50))
     yield warn_result(SEARCH_RESULTS, "complete_lists", short_lists(frame, asked), "short_lists")
+
+
+def search_results_frame(
+    imdb: ImdbClient, archive: PageArchive, lists: list[tuple[date, str]]
+) -> pl.DataFrame:
+    """The result items of each (day, genre) list's search page, fetched or archived."""
+    frames = [_search_rows(imdb, archive, day, genre) for day, genre in lists]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=polars_schema(RawSearchResults))
 
 
 def _search_rows(imdb: ImdbClient, archive: PageArchive, day: date, genre: str) -> pl.DataFrame:
@@ -184,24 +191,9 @@ def imdb_title_pages(
     """The title page of each movie in the day's lists that was not read in the last
     `refresh_after_days` days: new movies, and those whose details are stale. People and box
     office come from here. The page's JSON is kept (aboveTheFoldData, mainColumnData)."""
-    read_on: dict[str, date] = _recent_reads(postgres, context, config.refresh_after_days)
-    frames = []
-    for day in partition_days(context):
-        ranked = (
-            movie_rankings.filter(pl.col("snapshot_date") == day)
-            .sort("genre", "rank")["title_id"]
-            .unique(maintain_order=True)
-            .to_list()
-        )
-        stale = [
-            t
-            for t in ranked
-            if t not in read_on or read_on[t] <= day - timedelta(days=config.refresh_after_days)
-        ]
-        context.log.info(f"{day}: {len(ranked)} ranked titles, {len(stale)} to read")
-        frames.append(_title_rows(imdb, archive, day, stale))
-        read_on.update(dict.fromkeys(stale, day))
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=polars_schema(RawTitlePages))
+    frame = title_pages_frame(
+        imdb, archive, postgres, movie_rankings, partition_days(context), config.refresh_after_days
+    )
     yield from validated(TITLE_PAGES, RawTitlePages, frame)
     yield warn_result(
         TITLE_PAGES,
@@ -213,11 +205,38 @@ def imdb_title_pages(
     )
 
 
+def title_pages_frame(
+    imdb: ImdbClient,
+    archive: PageArchive,
+    postgres: PostgresResource,
+    rankings: pl.DataFrame,
+    days: list[date],
+    refresh_after_days: int,
+) -> pl.DataFrame:
+    """For each day, the pages of the titles in its lists not read within the refresh age."""
+    read_on = _recent_reads(postgres, days[0], refresh_after_days)
+    frames = []
+    for day in days:
+        ranked = (
+            rankings.filter(pl.col("snapshot_date") == day)
+            .sort("genre", "rank")["title_id"]
+            .unique(maintain_order=True)
+            .to_list()
+        )
+        stale = [
+            t
+            for t in ranked
+            if t not in read_on or read_on[t] <= day - timedelta(days=refresh_after_days)
+        ]
+        frames.append(_title_rows(imdb, archive, day, stale))
+        read_on.update(dict.fromkeys(stale, day))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=polars_schema(RawTitlePages))
+
+
 def _recent_reads(
-    postgres: PostgresResource, context: dg.AssetExecutionContext, refresh_after_days: int
+    postgres: PostgresResource, first: date, refresh_after_days: int
 ) -> dict[str, date]:
-    """The last day (before this run's first day) each title's page was read, within the age."""
-    first = partition_days(context)[0]
+    """The last day (before `first`) each title's page was read, within the refresh age."""
     if postgres.query("SELECT to_regclass('raw.imdb_title_pages')")[0][0] is None:
         return {}
     rows = postgres.query(

@@ -45,6 +45,15 @@ from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema, t
 def movie_rankings(search_results: pl.DataFrame):
     """Each genre's daily list, typed and cleaned: one movie's place in one genre's list on one
     day, with what the search page says of it (titles, year, runtime, rating, votes, …)."""
+    frame = movie_rankings_frame(search_results)
+    yield from validated(MOVIE_RANKINGS, MovieRankings, frame)
+    yield warn_result(
+        MOVIE_RANKINGS, "ranks_without_gaps", lists_with_gaps(frame), "lists_with_gaps"
+    )
+
+
+def movie_rankings_frame(search_results: pl.DataFrame) -> pl.DataFrame:
+    """The raw result items, read into typed rows."""
     rows = []
     for raw in search_results.iter_rows(named=True):
         try:
@@ -62,11 +71,7 @@ def movie_rankings(search_results: pl.DataFrame):
                 "scraped_at": raw["fetched_at"],
             }
         )
-    frame = pl.DataFrame(rows, schema=polars_schema(MovieRankings))
-    yield from validated(MOVIE_RANKINGS, MovieRankings, frame)
-    yield warn_result(
-        MOVIE_RANKINGS, "ranks_without_gaps", lists_with_gaps(frame), "lists_with_gaps"
-    )
+    return pl.DataFrame(rows, schema=polars_schema(MovieRankings))
 
 
 @dg.asset(
@@ -89,6 +94,11 @@ def title_details(title_pages: pl.DataFrame):
     """The details of each title page read that day: people (directors, writers, stars in
     billing order), countries, languages, budget and box office. Unavailable titles (404/410)
     have no row here; raw/imdb_title_pages records them."""
+    yield from validated(TITLE_DETAILS, TitleDetails, title_details_frame(title_pages))
+
+
+def title_details_frame(title_pages: pl.DataFrame) -> pl.DataFrame:
+    """The pages that answered 200, read into typed rows."""
     rows = []
     for raw in title_pages.filter(pl.col("http_status") == 200).iter_rows(named=True):
         try:
@@ -102,6 +112,4 @@ def title_details(title_pages: pl.DataFrame):
         rows.append(
             {"snapshot_date": raw["snapshot_date"], **details, "scraped_at": raw["fetched_at"]}
         )
-    yield from validated(
-        TITLE_DETAILS, TitleDetails, pl.DataFrame(rows, schema=polars_schema(TitleDetails))
-    )
+    return pl.DataFrame(rows, schema=polars_schema(TitleDetails))
