@@ -121,6 +121,13 @@ VIEWS = {
 )
 def analytics_views(postgres: PostgresResource):
     """(Re)create the analytics views in one transaction."""
+    create_views(postgres)
+    for name in VIEWS:
+        yield dg.MaterializeResult(asset_key=["analytics", name])
+
+
+def create_views(postgres: PostgresResource) -> None:
+    """Drop and create every analytics view, with its description, in one transaction."""
     with postgres.connect() as conn:
         conn.execute("CREATE SCHEMA IF NOT EXISTS analytics")
         for name, (description, _, query) in VIEWS.items():
@@ -128,5 +135,3 @@ def analytics_views(postgres: PostgresResource):
             conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(view))
             conn.execute(sql.SQL("CREATE VIEW {} AS ").format(view) + sql.SQL(query))
             conn.execute(sql.SQL("COMMENT ON VIEW {} IS {}").format(view, sql.Literal(description)))
-    for name in VIEWS:
-        yield dg.MaterializeResult(asset_key=["analytics", name])

@@ -1,0 +1,162 @@
+"""A whole daily refresh of all 22 genres: through Dagster, and the same work as plain functions.
+
+Each side runs in a child process of its own, against its own scratch database and page
+archive, reading the replay server this process serves: a first day (every title page), then
+the measured steady day (the title pages of the titles new that day). The child reports the
+steady day's wall time, its page requests, the warehouse's row counts and its peak resident
+memory (VmHWM).
+
+Dagster: `refresh_in_process` (the three chained runs of the schedule) on an instance with
+SQLite storage in a temporary DAGSTER_HOME, as `make run` has. Plain: the asset bodies'
+frame functions, pandera validation, `write_frame` with each asset's table metadata, the
+warehouse checks and the analytics views, frames passed in memory.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import requests
+
+from bench.common import Figure, scratch_database
+from imdb_warehouse.imdb.replay import CONTROL_PREFIX, ReplayServer
+
+FIRST_DAY = date(2025, 6, 1)
+STEADY_DAY = FIRST_DAY + timedelta(days=1)
+WAREHOUSE_TABLES = (
+    "dim_movie", "dim_person", "bridge_movie_person", "bridge_movie_genre",
+    "fact_movie_ranking", "fact_box_office",
+)  # fmt: skip
+GOAL_SECONDS, GOAL_RATIO, GOAL_MB = 60.0, 3.0, 500.0
+
+
+def run(admin_url: str) -> list[Figure]:
+    with ReplayServer(day=FIRST_DAY) as replay:
+        dagster = _measure("dagster", admin_url, replay.url)
+        plain = _measure("plain", admin_url, replay.url)
+    for name in ("first_requests", "steady_requests", "rows"):
+        if dagster[name] != plain[name]:
+            raise AssertionError(
+                f"the Dagster and plain refreshes did different work: {name} "
+                f"{dagster[name]} vs {plain[name]}"
+            )
+    seconds, floor = dagster["steady_seconds"], plain["steady_seconds"]
+    return [
+        Figure("daily_refresh_dagster", seconds, "s", f"≤ {GOAL_SECONDS:.0f}",
+               seconds <= GOAL_SECONDS),
+        Figure("daily_refresh_plain", floor, "s"),
+        Figure("daily_refresh_ratio", seconds / floor, "×", f"≤ {GOAL_RATIO:.0f}",
+               seconds / floor <= GOAL_RATIO),
+        Figure("daily_refresh_pages", dagster["steady_requests"], "pages"),
+        Figure("first_day_refresh_dagster", dagster["first_seconds"], "s"),
+        Figure("first_day_refresh_plain", plain["first_seconds"], "s"),
+        Figure("first_day_refresh_pages", dagster["first_requests"], "pages"),
+        Figure("warehouse_rows_after_two_days", sum(dagster["rows"].values()), "rows"),
+        Figure("daily_refresh_peak_memory_dagster", dagster["peak_mb"], "MB", f"≤ {GOAL_MB:.0f}",
+               dagster["peak_mb"] <= GOAL_MB),
+        Figure("daily_refresh_peak_memory_plain", plain["peak_mb"], "MB", f"≤ {GOAL_MB:.0f}",
+               plain["peak_mb"] <= GOAL_MB),
+    ]  # fmt: skip
+
+
+def _measure(mode: str, admin_url: str, replay_url: str) -> dict:
+    """Run one side in a child process; its report, with its peak resident memory."""
+    with tempfile.TemporaryFile("w+") as report, tempfile.TemporaryFile("w+") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bench.refresh", mode, admin_url, replay_url],
+            stdout=report,
+            stderr=log,
+        )
+        if child.wait() != 0:
+            log.seek(0)
+            raise RuntimeError(
+                f"the {mode} daily refresh failed (exit {child.returncode}):\n{log.read()[-4000:]}"
+            )
+        report.seek(0)
+        return json.loads(report.read())
+
+
+def _child(mode: str, admin_url: str, replay_url: str) -> None:
+    from imdb_warehouse.resources.archive import ARCHIVE_VAR
+    from imdb_warehouse.resources.imdb_client import BASE_URL_VAR, INTERVAL_VAR, TODAY_VAR
+    from imdb_warehouse.resources.postgres import DATABASE_URL_VAR
+
+    refresh = _dagster_refresh if mode == "dagster" else _plain_refresh
+    with scratch_database(admin_url) as url, tempfile.TemporaryDirectory() as home:
+        os.environ.update(
+            {
+                DATABASE_URL_VAR: url,
+                BASE_URL_VAR: replay_url,
+                INTERVAL_VAR: "0",
+                ARCHIVE_VAR: os.path.join(home, "archive"),
+                "DAGSTER_HOME": home,
+            }
+        )
+        report = {}
+        for name, day in (("first", FIRST_DAY), ("steady", STEADY_DAY)):
+            os.environ[TODAY_VAR] = day.isoformat()
+            _control(replay_url, "day", {"day": day.isoformat()})
+            _control(replay_url, "reset", None)
+            start = time.perf_counter()
+            refresh(day, home)
+            report[f"{name}_seconds"] = time.perf_counter() - start
+            log = requests.get(replay_url + CONTROL_PREFIX + "requests", timeout=30).json()
+            report[f"{name}_requests"] = len(log)
+        report["rows"] = _row_counts(url)
+        report["peak_mb"] = _peak_resident_mb()
+        print(json.dumps(report))
+
+
+def _peak_resident_mb() -> float:
+    """This process's peak resident memory. Not the rusage of `os.wait4`: Linux carries the
+    parent's peak across fork and exec into the child's ru_maxrss."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
+
+
+def _control(replay_url: str, action: str, body) -> None:
+    requests.post(replay_url + CONTROL_PREFIX + action, json=body, timeout=30).raise_for_status()
+
+
+def _row_counts(url: str) -> dict[str, int]:
+    from psycopg import sql
+
+    from imdb_warehouse.resources import PostgresResource
+
+    postgres = PostgresResource(database_url=url)
+    counts = {}
+    for table in WAREHOUSE_TABLES:
+        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("warehouse", table))
+        counts[table] = postgres.query(query.as_string())[0][0]
+    return counts
+
+
+def _dagster_refresh(day: date, home: str) -> None:
+    import dagster as dg
+
+    from imdb_warehouse.schedules import refresh_in_process
+
+    with dg.DagsterInstance.local_temp(home) as instance:
+        results = refresh_in_process(day, instance=instance)
+    if not all(result.success for result in results) or len(results) != 3:
+        raise RuntimeError(f"the Dagster refresh of {day} failed")
+
+
+def _plain_refresh(day: date, _home: str) -> None:
+    """The work of the three runs, called directly: fetch, parse, validate, write, check."""
+    from bench.plain_refresh import refresh_day
+
+    refresh_day(day)
+
+
+if __name__ == "__main__":
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
+    _child(*sys.argv[1:])
