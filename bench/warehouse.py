@@ -259,7 +259,7 @@ def _history(admin_url: str) -> list[Figure]:
                 new = set(range(pool + 1, pool + 6))
                 pool += 5  # five new movies a day
             samples = []
-            for _ in range(3):  # the next day, built three times
+            for _ in range(5):  # the next day, built five times
                 data = Day(FIRST_DAY + timedelta(days=held), 50, pool, new, rng)
                 _stage(io_manager, data)
                 samples.append(_seconds(build_day, io_manager, data.day))

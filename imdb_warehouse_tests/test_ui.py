@@ -42,6 +42,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _listening_addresses(port: int) -> set[str]:
+    """The local addresses of the TCP sockets listening on `port` (from /proc/net/tcp*)."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, local_port = local.split(":")
+            if state == "0A" and int(local_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                if len(raw) == 4:  # little-endian IPv4
+                    addresses.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
+                else:  # IPv6, as four little-endian 32-bit words
+                    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+                    addresses.add(socket.inet_ntop(socket.AF_INET6, words))
+    return addresses
+
+
 def _wait_for(url: str, process: subprocess.Popen, seconds: int = 120) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -95,6 +112,9 @@ def ui(tmp_path, monkeypatch, embedded_home):
         )
         try:
             _wait_for(f"http://127.0.0.1:{port}/server_info", process)
+            assert _listening_addresses(port) == {"127.0.0.1"}, (
+                "the UI must listen on localhost only"
+            )
             yield f"http://127.0.0.1:{port}", today
         finally:
             os.killpg(process.pid, signal.SIGKILL)

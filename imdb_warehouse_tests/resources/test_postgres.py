@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 
 import psutil
+import psycopg
 import pytest
 
 from imdb_warehouse.resources.postgres import (
     DATABASE_URL_VAR,
     HOME_VAR,
+    embedded_database_url,
     project_dir,
     warehouse_home,
 )
@@ -83,6 +85,14 @@ def test_concurrent_processes_share_one_embedded_server_whose_url_psql_opens(tmp
         )
     assert "stopped the embedded Postgres" in stopped.stdout
     assert _postmasters(home / "pgdata") == []
+
+
+def test_the_embedded_server_listens_on_no_network_address(embedded_home):
+    with psycopg.connect(embedded_database_url(embedded_home)) as conn:
+        [(addresses,)] = conn.execute("SHOW listen_addresses").fetchall()
+        [(socket_dir,)] = conn.execute("SHOW unix_socket_directories").fetchall()
+    assert addresses == ""  # its unix socket only, in the home directory
+    assert Path(socket_dir).resolve().is_relative_to(embedded_home.resolve())
 
 
 def test_a_home_with_spaces_is_refused_with_what_to_do(tmp_path):
