@@ -1,5 +1,6 @@
-"""A writer killed with SIGKILL in the middle of a load leaves every table as it was, and two
-processes writing one partition at once leave one copy of it. Real processes, real Postgres."""
+"""The process of a run killed with SIGKILL in the middle of a load leaves every table as it
+was, and two runs materializing one partition at once leave one copy of it. Real Dagster runs
+(`materialize`) in processes of their own, real Postgres."""
 
 import os
 import signal
@@ -13,23 +14,27 @@ WRITER = """
 import sys
 import dagster as dg
 import polars as pl
-from imdb_warehouse.resources import PostgresResource
-from imdb_warehouse.resources.io_manager import table_spec, write_frame
+from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 
 url, mode, partition, rows, version = sys.argv[1:6]
 rows, version = int(rows), int(version)
-genres = dg.StaticPartitionsDefinition(["a", "b"])
 metadata = {"partition_expr": "genre", "primary_key": ["genre", "id"]}
 if mode == "upsert":
     metadata |= {"write_mode": "upsert"}
-frame = pl.DataFrame({"genre": [partition] * rows, "id": pl.int_range(rows, eager=True)})
-frame = frame.with_columns(
-    note=pl.format("row {} of version {}", "id", pl.lit(version)), version=pl.lit(version)
-)
-spec = table_spec(dg.AssetKey(["staging", "crash"]), metadata, genres, [partition])
-with PostgresResource(database_url=url).connect() as conn:
-    write_frame(conn, spec, frame)
-print("committed", flush=True)
+
+@dg.asset(key=["staging", "crash"], partitions_def=dg.StaticPartitionsDefinition(["a", "b"]),
+          metadata=metadata)
+def crash(context: dg.AssetExecutionContext) -> pl.DataFrame:
+    frame = pl.DataFrame({"genre": [context.partition_key] * rows,
+                          "id": pl.int_range(rows, eager=True)})
+    return frame.with_columns(
+        note=pl.format("row {} of version {}", "id", pl.lit(version)), version=pl.lit(version)
+    )
+
+io_manager = PostgresPolarsIOManager(postgres=PostgresResource(database_url=url))
+result = dg.materialize([crash], partition_key=partition, resources={"io_manager": io_manager})
+print("committed" if result.success else "failed", flush=True)
+sys.exit(0 if result.success else 1)
 """
 
 
@@ -76,7 +81,7 @@ def _gone(sql, backend: int, seconds: float = 120) -> None:
     [("replace", "COPY"), ("upsert", "INSERT INTO")],
     ids=["in-the-middle-of-COPY", "in-the-middle-of-an-upsert"],
 )
-def test_a_writer_killed_mid_load_leaves_the_table_as_it_was(database_url, sql, mode, statement):
+def test_a_run_killed_mid_load_leaves_the_table_as_it_was(database_url, sql, mode, statement):
     for partition, rows in (("a", 50_000), ("b", 1_000)):
         writer = _writer(database_url, mode, partition, rows, 1)
         assert writer.wait(timeout=120) == 0, writer.stderr.read()
@@ -97,7 +102,7 @@ def test_a_writer_killed_mid_load_leaves_the_table_as_it_was(database_url, sql, 
     assert after["a"] == (60_000, 3 * 60_000) and after["b"] == (1_000, 1_000)
 
 
-def test_two_processes_writing_one_partition_at_once_leave_one_copy(database_url, sql):
+def test_two_runs_materializing_one_partition_at_once_leave_one_copy(database_url, sql):
     first = _writer(database_url, "replace", "a", 40_000, 1)
     assert first.wait(timeout=120) == 0, first.stderr.read()
     writers = [_writer(database_url, "replace", "a", 200_000, version) for version in (2, 3)]
