@@ -12,7 +12,7 @@ import polars as pl
 
 from imdb_warehouse.assets import keys
 from imdb_warehouse.assets import warehouse as wh
-from imdb_warehouse.assets.analytics import create_views
+from imdb_warehouse.assets.analytics import create_views, views_missing
 from imdb_warehouse.assets.raw import search_results_frame, title_pages_frame
 from imdb_warehouse.assets.staging import movie_rankings_frame, title_details_frame
 from imdb_warehouse.checks import (
@@ -75,7 +75,10 @@ def refresh_day(day: date) -> None:
     # daily_facts
     write(keys.FACT_MOVIE_RANKING, wh.fact_movie_ranking_frame(rankings), list_keys)
     _check(postgres, keys.FACT_MOVIE_RANKING, "snapshot_date", day, wh.RANKING_KEYS, True)
-    create_views(postgres)
+    if views_missing(
+        postgres
+    ):  # as the facts run: the views are made once, then stay current by themselves
+        create_views(postgres)
 
 
 def _check(postgres, key, day_column, day, foreign_keys, ranking_fact=False) -> None:

@@ -5,7 +5,9 @@ two (date × genre, and date). So a day is three runs, each covering every parti
 
 1. `daily_lists`: every genre's list of the day (raw search results → staging rankings);
 2. `daily_details`: the day's title pages, details, dimensions, bridges and box office;
-3. `daily_facts`: every genre's rankings fact of the day, and the analytics views.
+3. `daily_facts`: every genre's rankings fact of the day, and the analytics views when one
+   is missing or its SQL changed (a view is always current; re-creating it daily would only
+   wait on, and then block, analysts' queries).
 
 The schedule starts run 1 at 06:00 UTC (IMDB_WAREHOUSE_DAILY_CRON); a sensor starts each next
 run when the one before it succeeds. `imdb-warehouse refresh` runs the same three in-process.
@@ -20,9 +22,11 @@ import dagster as dg
 import requests
 
 from imdb_warehouse.assets import keys
+from imdb_warehouse.assets.analytics import VIEWS, view_code_version, views_missing
 from imdb_warehouse.partitions import GENRES, daily_partitions, date_genre_partitions
 from imdb_warehouse.resources import PostgresResource
 
+CODE_VERSION_TAG = "dagster/code_version"
 CRON_VAR = "IMDB_WAREHOUSE_DAILY_CRON"
 WEBHOOK_VAR = "IMDB_WAREHOUSE_ALERT_WEBHOOK"
 DAY_TAG = "imdb_warehouse/day"
@@ -81,6 +85,24 @@ def details_selection(postgres: PostgresResource) -> list[dg.AssetKey]:
     return DETAILS if built else [*CALENDAR, *DETAILS]
 
 
+VIEW_KEYS = [dg.AssetKey(["analytics", name]) for name in VIEWS]
+
+
+def facts_selection(postgres: PostgresResource, instance: dg.DagsterInstance) -> list[dg.AssetKey]:
+    """The facts run's assets: with the views while one is missing from the warehouse or was
+    last materialized from other SQL (or never, as far as this instance knows)."""
+    if views_missing(postgres) or any(_view_changed(instance, name) for name in VIEWS):
+        return [keys.FACT_MOVIE_RANKING, *VIEW_KEYS]
+    return [keys.FACT_MOVIE_RANKING]
+
+
+def _view_changed(instance: dg.DagsterInstance, name: str) -> bool:
+    event = instance.get_latest_materialization_event(dg.AssetKey(["analytics", name]))
+    if event is None or event.asset_materialization is None:
+        return True
+    return event.asset_materialization.tags.get(CODE_VERSION_TAG) != view_code_version(name)
+
+
 @dg.schedule(
     cron_schedule=os.environ.get(CRON_VAR, "0 6 * * *"),
     job=lists_job,
@@ -124,14 +146,16 @@ def after_lists(context: dg.RunStatusSensorContext, postgres: PostgresResource):
     monitored_jobs=[details_job],
     request_job=facts_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When a day's details landed, builds that day's rankings fact and the views.",
+    description="When a day's details landed, builds that day's rankings fact (and the views "
+    "when one is missing or its SQL changed).",
 )
-def after_details(context: dg.RunStatusSensorContext):
+def after_details(context: dg.RunStatusSensorContext, postgres: PostgresResource):
     if (tags := _chained(context)) is None:
         return dg.SkipReason("not a day's refresh run")
     day = date.fromisoformat(tags[DAY_TAG])
     return dg.RunRequest(
         run_key=f"daily_facts:{day}:{context.dagster_run.run_id}",
+        asset_selection=facts_selection(postgres, context.instance),
         tags=lists_tags(day, tags[GENRES_TAG].split(",")),
     )
 
@@ -192,6 +216,8 @@ def refresh_in_process(
     ]
     results = []
     for job, options in steps:
+        if job is facts_job:  # chosen once the details landed, as the sensor does
+            options["asset_selection"] = facts_selection(PostgresResource(), instance)
         result = defs.resolve_job_def(job.name).execute_in_process(
             instance=instance, raise_on_error=False, **options
         )

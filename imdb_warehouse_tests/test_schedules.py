@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import dagster as dg
 import pytest
 
+from imdb_warehouse.assets.keys import FACT_MOVIE_RANKING
 from imdb_warehouse.definitions import defs
 from imdb_warehouse.imdb.replay import ReplayServer
 from imdb_warehouse.partitions import GENRES, date_genre_partitions
@@ -15,14 +16,17 @@ from imdb_warehouse.schedules import (
     CALENDAR,
     DAY_TAG,
     DETAILS,
+    VIEW_KEYS,
     after_details,
     after_lists,
     daily_refresh,
+    facts_selection,
     refresh_in_process,
     report_failed_runs,
 )
 
 DAY = date(2025, 3, 1)
+NEXT_DAY = date(2025, 3, 2)
 
 
 def test_a_tick_requests_one_run_of_every_genre_of_that_day():
@@ -91,11 +95,16 @@ def test_each_run_of_a_day_chains_the_next_and_the_day_lands(environment, sql):
             asset_selection=details_request.asset_selection,
             tags=details_request.tags,
         )
-        facts_request = _sensor_request(after_details, instance, details)
+        facts_request = _sensor_request(
+            after_details, instance, details, postgres=PostgresResource()
+        )
         assert facts_request.tags["dagster/asset_partition_range_start"] == "2025-03-01|action"
         assert facts_request.tags["dagster/asset_partition_range_end"] == "2025-03-01|action"
+        assert facts_request.asset_selection == [FACT_MOVIE_RANKING, *VIEW_KEYS]  # no views yet
         facts = defs.resolve_job_def("daily_facts").execute_in_process(
-            instance=instance, tags=facts_request.tags
+            instance=instance,
+            asset_selection=facts_request.asset_selection,
+            tags=facts_request.tags,
         )
         assert facts.success
         assert (
@@ -105,6 +114,41 @@ def test_each_run_of_a_day_chains_the_next_and_the_day_lands(environment, sql):
             == DETAILS
         )
     assert sql("SELECT count(*) FROM analytics.daily_rankings") == [(50,)]
+
+
+def test_the_facts_run_makes_the_views_only_when_one_is_missing_or_its_sql_changed(
+    environment, sql, monkeypatch
+):
+    from imdb_warehouse.resources import PostgresResource
+
+    postgres = PostgresResource()
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = refresh_in_process(DAY, ["action"], instance=instance)
+        assert first[-1].success
+        assert _materialized(first[-1]) == {FACT_MOVIE_RANKING, *VIEW_KEYS}
+
+        # views read the tables as they stand: the next day's run leaves them alone
+        environment.set_day(NEXT_DAY)
+        monkeypatch.setenv("IMDB_WAREHOUSE_TODAY", NEXT_DAY.isoformat())
+        second = refresh_in_process(NEXT_DAY, ["action"], instance=instance)
+        assert second[-1].success and _materialized(second[-1]) == {FACT_MOVIE_RANKING}
+        assert sql("SELECT count(*) FROM analytics.daily_rankings") == [(100,)]
+
+        sql("DROP VIEW analytics.rank_movers")
+        assert facts_selection(postgres, instance) == [FACT_MOVIE_RANKING, *VIEW_KEYS]
+        third = refresh_in_process(NEXT_DAY, ["action"], instance=instance)
+        assert third[-1].success and _materialized(third[-1]) == {FACT_MOVIE_RANKING, *VIEW_KEYS}
+        assert facts_selection(postgres, instance) == [FACT_MOVIE_RANKING]
+
+        # a view last made from other SQL (a deploy changed it) is made again
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(VIEW_KEYS[2], tags={"dagster/code_version": "older sql"})
+        )
+        assert facts_selection(postgres, instance) == [FACT_MOVIE_RANKING, *VIEW_KEYS]
+
+
+def _materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
+    return {event.asset_key for event in result.get_asset_materialization_events()}
 
 
 def daily_refresh_tags() -> dict[str, str]:
