@@ -146,9 +146,17 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
         _check_frame(frame, spec)
         with self.postgres.connect() as conn:
             write_frame(conn, spec, frame)
+        partitions = len(context.asset_partition_keys) if context.has_asset_partitions else 0
+        # Dagster copies a run's output metadata to each of its partitions' materializations
+        # (dagster-io/dagster#18123): a row count is only true of a run of one partition.
+        counts = (
+            {"dagster/row_count": frame.height}
+            if partitions <= 1
+            else {"rows_written_by_run": frame.height, "partitions_written_by_run": partitions}
+        )
         context.add_output_metadata(
             {
-                "dagster/row_count": frame.height,
+                **counts,
                 "dagster/table_name": spec.qualified_name,
                 "dagster/column_schema": dg.TableSchema(
                     columns=[

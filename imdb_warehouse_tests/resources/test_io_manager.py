@@ -588,6 +588,41 @@ def test_a_missing_or_retyped_column_fails_naming_it_and_leaves_the_table(
     assert sql("SELECT a, b FROM staging.drift ORDER BY a") == [(1, "x"), (2, "y")]
 
 
+def test_a_run_of_several_partitions_claims_no_row_count_for_each(io_manager):
+    # Dagster gives every partition of the run the same output metadata: the total rows
+    # must not stand as each partition's row count.
+    @dg.asset(
+        key_prefix="staging",
+        partitions_def=dg.StaticPartitionsDefinition(["a", "b", "c"]),
+        metadata={"partition_expr": "genre"},
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def counted(context: dg.AssetExecutionContext) -> pl.DataFrame:
+        sizes = {"a": 3, "b": 5, "c": 1}
+        return pl.DataFrame(
+            {"genre": [key for key in context.partition_keys for _ in range(sizes[key])]}
+        )
+
+    result = materialize(
+        [counted],
+        io_manager,
+        tags={
+            "dagster/asset_partition_range_start": "a",
+            "dagster/asset_partition_range_end": "b",
+        },
+    )
+    events = result.get_asset_materialization_events()
+    assert sorted(e.materialization.partition for e in events) == ["a", "b"]
+    for event in events:
+        metadata = event.materialization.metadata
+        assert "dagster/row_count" not in metadata
+        assert metadata["rows_written_by_run"].value == 8
+        assert metadata["partitions_written_by_run"].value == 2
+    one = materialize([counted], io_manager, partition_key="c")
+    [event] = one.get_asset_materialization_events()
+    assert event.materialization.metadata["dagster/row_count"].value == 1
+
+
 def test_materializations_carry_row_count_column_schema_and_table_name(io_manager, sql):
     @dg.asset(
         key_prefix="staging",
