@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import pytest
 
-from imdb_warehouse.assets import raw, staging
+from imdb_warehouse.assets import raw, staging, warehouse
 from imdb_warehouse.imdb.replay import ReplayServer
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
-from imdb_warehouse_tests.imdb.test_parse import item, page, search
+from imdb_warehouse_tests.imdb.test_parse import item, page, search, title
 
 DAY = date(2025, 3, 1)
 ASSETS = [raw.imdb_search_results, staging.movie_rankings]
@@ -35,6 +35,19 @@ def pipeline(database_url, tmp_path):
             ASSETS, resources=resources, partition_key=f"{DAY}|drama", raise_on_error=False
         )
 
+    def run_title_pages(pages: dict[str, bytes]) -> dg.ExecuteInProcessResult:
+        """Archive the day's title pages, then read them into details and people."""
+        for title_id, body in pages.items():
+            archive.store("title", DAY, title_id, body, datetime(2025, 3, 1, 6, tzinfo=UTC))
+        return dg.materialize(
+            [*ASSETS, raw.imdb_title_pages, staging.title_details, warehouse.dim_person],
+            selection=[raw.TITLE_PAGES, staging.TITLE_DETAILS, warehouse.DIM_PERSON],
+            resources=resources,
+            partition_key=DAY.isoformat(),
+            raise_on_error=False,
+        )
+
+    run.title_pages = run_title_pages
     return run
 
 
@@ -62,6 +75,28 @@ def test_titles_with_quotes_newlines_emoji_and_sql_and_8_digit_ids_land_exactly(
     assert pipeline(page(search(items, genre="Drama")).encode()).success
     assert sql("SELECT title_id, title, plot FROM staging.movie_rankings ORDER BY rank") == [
         (f"tt{31000000 + i}", title, title) for i, title in enumerate(NASTY_TITLES)
+    ]
+
+
+@one_backend
+def test_people_with_quotes_newlines_emoji_and_sql_in_their_names_land_exactly(pipeline, sql):
+    title_id = "tt31000001"
+    names = {f"nm{12345670 + i}": name for i, name in enumerate(NASTY_TITLES)}
+    credits = [
+        {
+            "totalCredits": len(names),
+            "category": {"text": "Stars", "id": "cast"},
+            "credits": [{"name": {"nameText": {"text": n}, "id": nm}} for nm, n in names.items()],
+        }
+    ]
+    assert pipeline(page(search([item(title_id)], genre="Drama")).encode()).success
+    body = page(title(id=title_id, principalCredits=credits)).encode()
+    assert pipeline.title_pages({title_id: body}).success
+    assert sql("SELECT person_id, name FROM warehouse.dim_person ORDER BY person_id") == sorted(
+        names.items()
+    )
+    assert sql("SELECT stars FROM staging.title_details") == [
+        ([{"id": nm, "name": n} for nm, n in names.items()],)
     ]
 
 
