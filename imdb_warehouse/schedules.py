@@ -23,7 +23,7 @@ import requests
 
 from imdb_warehouse.assets import keys
 from imdb_warehouse.assets.analytics import VIEWS, view_code_version, views_missing
-from imdb_warehouse.partitions import GENRES, daily_partitions, date_genre_partitions
+from imdb_warehouse.partitions import GENRES
 from imdb_warehouse.resources import PostgresResource
 
 CODE_VERSION_TAG = "dagster/code_version"
@@ -36,7 +36,6 @@ IN_PROCESS_TAG = "imdb_warehouse/in_process"  # runs `imdb-warehouse refresh` ch
 lists_job = dg.define_asset_job(
     "daily_lists",
     selection=[keys.SEARCH_RESULTS, keys.MOVIE_RANKINGS],
-    partitions_def=date_genre_partitions,
     description="Step 1 of the daily refresh: every genre's list of the day.",
 )
 CALENDAR = [keys.DIM_DATE, keys.DIM_GENRE]
@@ -52,15 +51,14 @@ DETAILS = [
 details_job = dg.define_asset_job(
     "daily_details",
     selection=[*CALENDAR, *DETAILS],
-    partitions_def=daily_partitions,
     description="Step 2 of the daily refresh: title pages, dimensions, bridges, box office.",
 )
 facts_job = dg.define_asset_job(
     "daily_facts",
     selection=dg.AssetSelection.assets(keys.FACT_MOVIE_RANKING)
     | dg.AssetSelection.groups("analytics"),
-    partitions_def=date_genre_partitions,
-    description="Step 3 of the daily refresh: the rankings fact and the analytics views.",
+    description="Step 3 of the daily refresh: the rankings fact, and the analytics views when "
+    "one is missing or its SQL changed.",
 )
 STEPS = (lists_job, details_job, facts_job)
 
