@@ -5,6 +5,7 @@ The same functions the assets call, in the order of the three runs, each table w
 passed in memory instead of read back through the IO manager.
 """
 
+from collections.abc import Sequence
 from datetime import date
 
 import dagster as dg
@@ -29,12 +30,12 @@ from imdb_warehouse.resources.io_manager import table_spec, write_frame
 from imdb_warehouse.schemas import MovieRankings, RawSearchResults, RawTitlePages, TitleDetails
 
 
-def refresh_day(day: date) -> None:
+def refresh_day(day: date, genres: Sequence[str] = GENRES) -> None:
     from imdb_warehouse.definitions import defs
 
     graph = defs.resolve_asset_graph()
     postgres, imdb, archive = PostgresResource(), ImdbClient(), PageArchive()
-    list_keys = [f"{day}|{genre}" for genre in GENRES]
+    list_keys = [f"{day}|{genre}" for genre in genres]
     day_keys = [day.isoformat()]
 
     def write(key: dg.AssetKey, frame: pl.DataFrame, partition_keys=None) -> None:
@@ -44,7 +45,7 @@ def refresh_day(day: date) -> None:
             write_frame(conn, spec, frame)
 
     # daily_lists
-    search_results = search_results_frame(imdb, archive, [(day, genre) for genre in GENRES])
+    search_results = search_results_frame(imdb, archive, [(day, genre) for genre in genres])
     RawSearchResults.validate(search_results, lazy=True)
     short_lists(search_results, int(imdb.search_params.get("count", 50)))
     write(keys.SEARCH_RESULTS, search_results, list_keys)
