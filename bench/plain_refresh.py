@@ -27,6 +27,7 @@ from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
 from imdb_warehouse.resources.io_manager import table_spec, write_frame
+from imdb_warehouse.schedules import details_selection
 from imdb_warehouse.schemas import MovieRankings, RawSearchResults, RawTitlePages, TitleDetails
 
 
@@ -55,7 +56,7 @@ def refresh_day(day: date, genres: Sequence[str] = GENRES) -> None:
     write(keys.MOVIE_RANKINGS, rankings, list_keys)
 
     # daily_details
-    if postgres.query("SELECT to_regclass('warehouse.dim_genre')")[0][0] is None:
+    if keys.DIM_DATE in details_selection(postgres):
         write(keys.DIM_DATE, wh.dim_date_frame())
         write(keys.DIM_GENRE, wh.dim_genre_frame())
     pages = title_pages_frame(imdb, archive, postgres, rankings, [day], DETAILS_MAX_AGE_DAYS)

@@ -153,21 +153,20 @@ def _row_counts(url: str) -> dict[str, int]:
 def _dagster_refresh(day: date, home: str) -> None:
     import dagster as dg
 
-    from imdb_warehouse.schedules import refresh_in_process
-
-    with dg.DagsterInstance.local_temp(home) as instance:
-        results = refresh_in_process(day, instance=instance)
-    if not all(result.success for result in results) or len(results) != 3:
-        raise RuntimeError(f"the Dagster refresh of {day} failed")
+    _run_refresh(day, dg.DagsterInstance.local_temp(home))
 
 
 def _dagster_in_memory_refresh(day: date, _home: str) -> None:
     """The same runs with the run and event storage in memory: what the storage costs."""
     import dagster as dg
 
+    _run_refresh(day, dg.DagsterInstance.ephemeral())
+
+
+def _run_refresh(day: date, instance) -> None:
     from imdb_warehouse.schedules import refresh_in_process
 
-    with dg.DagsterInstance.ephemeral() as instance:
+    with instance:
         results = refresh_in_process(day, instance=instance)
     if not all(result.success for result in results) or len(results) != 3:
         raise RuntimeError(f"the Dagster refresh of {day} failed")

@@ -22,7 +22,7 @@ import dagster as dg
 import requests
 
 from imdb_warehouse.assets import keys
-from imdb_warehouse.assets.analytics import VIEWS, view_code_version, views_missing
+from imdb_warehouse.assets.analytics import VIEW_KEYS, VIEWS, view_code_version, views_missing
 from imdb_warehouse.partitions import GENRES
 from imdb_warehouse.resources import PostgresResource
 
@@ -83,22 +83,22 @@ def details_selection(postgres: PostgresResource) -> list[dg.AssetKey]:
     return DETAILS if built else [*CALENDAR, *DETAILS]
 
 
-VIEW_KEYS = [dg.AssetKey(["analytics", name]) for name in VIEWS]
-
-
 def facts_selection(postgres: PostgresResource, instance: dg.DagsterInstance) -> list[dg.AssetKey]:
     """The facts run's assets: with the views while one is missing from the warehouse or was
     last materialized from other SQL (or never, as far as this instance knows)."""
-    if views_missing(postgres) or any(_view_changed(instance, name) for name in VIEWS):
+    latest = instance.get_latest_materialization_events(VIEW_KEYS)
+    changed = any(
+        _code_version(latest.get(key)) != view_code_version(name)
+        for name, key in zip(VIEWS, VIEW_KEYS, strict=True)
+    )
+    if changed or views_missing(postgres):
         return [keys.FACT_MOVIE_RANKING, *VIEW_KEYS]
     return [keys.FACT_MOVIE_RANKING]
 
 
-def _view_changed(instance: dg.DagsterInstance, name: str) -> bool:
-    event = instance.get_latest_materialization_event(dg.AssetKey(["analytics", name]))
-    if event is None or event.asset_materialization is None:
-        return True
-    return event.asset_materialization.tags.get(CODE_VERSION_TAG) != view_code_version(name)
+def _code_version(event: dg.EventLogEntry | None) -> str | None:
+    materialization = event.asset_materialization if event else None
+    return materialization.tags.get(CODE_VERSION_TAG) if materialization else None
 
 
 @dg.schedule(
@@ -200,24 +200,29 @@ def refresh_in_process(
     from imdb_warehouse.definitions import defs
 
     tags = {**lists_tags(day, genres), IN_PROCESS_TAG: "true"}
+    # Each run's options are chosen when it starts, after the runs before it, as the sensors do.
     steps = [
-        (lists_job, {"tags": tags}),
+        (lists_job, lambda: {"tags": tags}),
         (
             details_job,
-            {
+            lambda: {
                 "partition_key": day.isoformat(),
                 "asset_selection": details_selection(PostgresResource()),
                 "tags": {k: tags[k] for k in (DAY_TAG, GENRES_TAG, IN_PROCESS_TAG)},
             },
         ),
-        (facts_job, {"tags": tags}),
+        (
+            facts_job,
+            lambda: {
+                "asset_selection": facts_selection(PostgresResource(), instance),
+                "tags": tags,
+            },
+        ),
     ]
     results = []
     for job, options in steps:
-        if job is facts_job:  # chosen once the details landed, as the sensor does
-            options["asset_selection"] = facts_selection(PostgresResource(), instance)
         result = defs.resolve_job_def(job.name).execute_in_process(
-            instance=instance, raise_on_error=False, **options
+            instance=instance, raise_on_error=False, **options()
         )
         results.append(result)
         if not result.success:

@@ -105,6 +105,9 @@ VIEWS = {
 }
 
 
+VIEW_KEYS = [dg.AssetKey(["analytics", name]) for name in VIEWS]
+
+
 def view_code_version(name: str) -> str:
     """A hash of the view's SQL and description: it changes when the view does."""
     description, _, query = VIEWS[name]
@@ -114,7 +117,7 @@ def view_code_version(name: str) -> str:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            ["analytics", name],
+            key,
             description=description,
             deps=deps,
             group_name="analytics",
@@ -126,14 +129,14 @@ def view_code_version(name: str) -> str:
                 "view_sql": dg.MetadataValue.md(f"```sql{query}```"),
             },
         )
-        for name, (description, deps, query) in VIEWS.items()
+        for key, (name, (description, deps, query)) in zip(VIEW_KEYS, VIEWS.items(), strict=True)
     ],
 )
 def analytics_views(postgres: PostgresResource):
     """(Re)create the analytics views in one transaction."""
     create_views(postgres)
-    for name in VIEWS:
-        yield dg.MaterializeResult(asset_key=["analytics", name])
+    for key in VIEW_KEYS:
+        yield dg.MaterializeResult(asset_key=key)
 
 
 def create_views(postgres: PostgresResource) -> None:

@@ -17,6 +17,7 @@ from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources import io_manager as io_manager_module
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
+from imdb_warehouse.schedules import DETAILS
 
 FIRST = date(2025, 3, 1)
 DAYS = [FIRST + timedelta(days=i) for i in range(3)]
@@ -24,15 +25,7 @@ GENRES = ["action", "adventure", "animation"]
 ASSETS = [
     *dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
 ]
-DAILY = [
-    keys.TITLE_PAGES,
-    keys.TITLE_DETAILS,
-    keys.DIM_MOVIE,
-    keys.DIM_PERSON,
-    keys.BRIDGE_MOVIE_PERSON,
-    keys.BRIDGE_MOVIE_GENRE,
-    keys.FACT_BOX_OFFICE,
-]
+DAILY = DETAILS  # the daily run's assets
 WAREHOUSE_TABLES = [
     "dim_date",
     "dim_genre",
