@@ -27,7 +27,7 @@ from pathlib import Path
 import requests
 
 from bench.common import Figure, scratch_database
-from imdb_warehouse.imdb.replay import CONTROL_PREFIX, ReplayServer
+from imdb_warehouse.replay.server import CONTROL_PREFIX, ReplayServer
 
 FIRST_DAY = date(2025, 6, 1)
 STEADY_DAYS = [FIRST_DAY + timedelta(days=n) for n in (1, 2, 3)]

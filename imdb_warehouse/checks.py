@@ -7,6 +7,8 @@ import pandera.polars as pa
 import polars as pl
 from psycopg import sql
 
+from imdb_warehouse.imdb.graphql import LIST_SIZE
+
 SCHEMA_CHECK = "rows_match_schema"
 FAILING_ROWS_SHOWN = 20
 
@@ -86,12 +88,12 @@ def warn_result(
     )
 
 
-def short_lists(search_results: pl.DataFrame, asked: int) -> pl.DataFrame:
-    """Lists with fewer results than asked for while IMDb's total says there were more."""
+def short_lists(search_results: pl.DataFrame, asked: int = LIST_SIZE) -> pl.DataFrame:
+    """Lists with fewer results than asked for (loaded only when IMDb's total is that small)."""
     lists = search_results.group_by("snapshot_date", "genre").agg(
         pl.len().alias("results"), pl.first("total_results")
     )
-    return lists.filter(pl.col("results") < pl.min_horizontal("total_results", pl.lit(asked)))
+    return lists.filter(pl.col("results") < asked).sort("snapshot_date", "genre")
 
 
 def lists_with_gaps(rankings: pl.DataFrame) -> pl.DataFrame:

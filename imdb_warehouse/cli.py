@@ -68,7 +68,7 @@ def _parse(args: argparse.Namespace) -> int:
 
 
 def _fault_spec(spec: str):
-    from imdb_warehouse.imdb.replay import parse_fault
+    from imdb_warehouse.replay.server import parse_fault
 
     try:
         return parse_fault(spec)
@@ -80,7 +80,7 @@ def _replay(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from imdb_warehouse.imdb.replay import ReplayServer
+    from imdb_warehouse.replay.server import ReplayServer
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -134,7 +134,7 @@ def _refresh(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from imdb_warehouse.imdb.replay import ReplayServer
+    from imdb_warehouse.replay.server import ReplayServer
     from imdb_warehouse.resources import PostgresResource
     from imdb_warehouse.resources.imdb_client import BASE_URL_VAR, INTERVAL_VAR, TODAY_VAR
     from imdb_warehouse.resources.postgres import (

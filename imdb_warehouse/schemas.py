@@ -9,6 +9,7 @@ from imdb_warehouse.resources.pg_types import postgres_type
 
 TITLE_ID = r"^tt\d{7,9}$"
 CURRENCY = r"^[A-Z]{3}$"
+SOURCES = ["graphql", "html"]
 PEOPLE = pl.List(pl.Struct({"id": pl.String, "name": pl.String}))
 
 
@@ -42,7 +43,12 @@ class TitleFields(pa.DataFrameModel):
     metascore: pl.Int16 = _nullable(
         "Metacritic score, 0–100", in_range={"min_value": 0, "max_value": 100}
     )
-    scraped_at: pl.Datetime("us", "UTC") = pa.Field(description="When the page was fetched (UTC)")
+    source: pl.String = pa.Field(
+        isin=SOURCES, description="Where IMDb sent it: `graphql` (its API) or `html` (its pages)"
+    )
+    scraped_at: pl.Datetime("us", "UTC") = pa.Field(
+        description="When IMDb sent it (UTC): the fetch of the list or details"
+    )
 
     class Config:
         strict = True
@@ -94,25 +100,32 @@ class TitleDetails(TitleFields):
 
 
 class PageFields(pa.DataFrameModel):
-    """Where a raw row's page came from and where it is kept."""
+    """Where a raw row's answer came from and where it is kept."""
 
-    url: pl.String = pa.Field(description="The URL fetched")
-    archive_path: pl.String = pa.Field(
-        description="The page as fetched, gzipped, in the page archive"
+    source: pl.String = pa.Field(
+        isin=SOURCES, description="`graphql` (IMDb's GraphQL API) or `html` (its pages)"
     )
-    sha256: pl.String = pa.Field(str_length=64, description="sha256 of the page (uncompressed)")
-    fetched_at: pl.Datetime("us", "UTC") = pa.Field(description="When the page was fetched (UTC)")
+    url: pl.String = pa.Field(description="The URL asked: the GraphQL endpoint, or the page")
+    archive_path: pl.String = pa.Field(
+        description="The capture this row was loaded from: IMDb's answer as sent, gzipped (with "
+        "its request, for GraphQL); `imdb-warehouse parse` reads it"
+    )
+    sha256: pl.String = pa.Field(
+        str_length=64, description="sha256 of IMDb's answer as sent (the page, or the JSON body)"
+    )
+    fetched_at: pl.Datetime("us", "UTC") = pa.Field(description="When IMDb answered (UTC)")
 
 
 class RawSearchResults(PageFields):
-    """raw.imdb_search_results: one row per result item of a genre search page, as IMDb sent it."""
+    """raw.imdb_search_results: one row per result of a genre's list, as IMDb sent it."""
 
     snapshot_date: pl.Date = pa.Field(description="Day of the list: the UTC date of the fetch")
     genre: pl.String = pa.Field(isin=GENRES, description="The list's genre, as IMDb's URL slug")
-    rank: pl.Int16 = pa.Field(ge=1, description="1-based position of the item in the page's JSON")
+    rank: pl.Int16 = pa.Field(ge=1, description="1-based position of the result in the answer")
     title_id: pl.String = pa.Field(str_matches=TITLE_ID, description="IMDb title id, `tt…`")
     item_json: pl.String = pa.Field(
-        description="The result item (titleListItems[rank - 1]) as JSON"
+        description="The result as IMDb sent it, as JSON: the `Title` of edge rank - 1 "
+        "(graphql), or titleListItems[rank - 1] of the search page (html)"
     )
     total_results: pl.Int32 = pa.Field(ge=0, description="IMDb's count of all matches (`total`)")
 
@@ -122,15 +135,23 @@ class RawSearchResults(PageFields):
 
 
 class RawTitlePages(PageFields):
-    """raw.imdb_title_pages: the title pages read on a day."""
+    """raw.imdb_title_pages: the details of the titles read on a day, as IMDb sent them."""
 
-    snapshot_date: pl.Date = pa.Field(description="Day the page was read (UTC)")
+    snapshot_date: pl.Date = pa.Field(description="Day the details were read (UTC)")
     title_id: pl.String = pa.Field(str_matches=TITLE_ID, description="IMDb title id, `tt…`")
-    http_status: pl.Int16 = pa.Field(
-        isin=[200, 404, 410], description="200, or 404/410 when IMDb removed or merged the title"
+    available: pl.Boolean = pa.Field(
+        description="Whether IMDb has the title: false for a null title or one with null "
+        "fields (graphql), or a 404/410 page (html)"
     )
-    page_props: pl.String = _nullable(
-        "The page's aboveTheFoldData and mainColumnData as JSON (null when unavailable)"
+    http_status: pl.Int16 = pa.Field(
+        isin=[200, 404, 410],
+        description="HTTP status of the answer: 200, or 404/410 for a removed or merged "
+        "title's page (html)",
+    )
+    title_json: pl.String = _nullable(
+        "The title's details as IMDb sent them, as JSON: the `Title` of the `titles` answer "
+        "(graphql), or the page's aboveTheFoldData and mainColumnData (html); null when "
+        "unavailable"
     )
 
     class Config:
@@ -139,7 +160,7 @@ class RawTitlePages(PageFields):
 
 
 KEY_COLUMNS = ("snapshot_date", "genre", "rank", "title_id")
-TRAILING_COLUMNS = ("url", "archive_path", "sha256", "fetched_at", "scraped_at")
+TRAILING_COLUMNS = ("source", "url", "archive_path", "sha256", "fetched_at", "scraped_at")
 
 
 def polars_schema(model: type[pa.DataFrameModel]) -> pl.Schema:

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from imdb_warehouse.assets import raw, staging, warehouse
-from imdb_warehouse.imdb.replay import ReplayServer
+from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient

@@ -8,7 +8,7 @@ import pytest
 from psycopg import sql
 
 from bench.plain_refresh import refresh_day
-from imdb_warehouse.imdb.replay import ReplayServer
+from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.schedules import refresh_in_process
 from imdb_warehouse_tests.conftest import new_database
 

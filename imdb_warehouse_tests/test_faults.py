@@ -9,7 +9,7 @@ import pytest
 from psycopg import sql as pgsql
 
 from imdb_warehouse.assets import analytics, keys, raw, staging, warehouse
-from imdb_warehouse.imdb.replay import ReplayServer
+from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient

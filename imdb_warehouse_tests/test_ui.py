@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from imdb_warehouse.imdb.replay import ReplayServer
+from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.postgres import embedded_database_url, temporary_database
 from imdb_warehouse.schedules import refresh_in_process
 

@@ -1,6 +1,14 @@
-"""Raw layer: IMDb's pages as fetched. Every page is archived; a row keeps where."""
+"""Raw layer: what IMDb sent, row by row. Every answer is archived; each row names its capture.
+
+Two sources (IMDB_SOURCE): `graphql`, IMDb's GraphQL API (a list is one `advancedTitleSearch`,
+the day's details are `titles` in batches: every listed movie, every day), and `html`, its
+pages (a search page per list, the title pages of new or stale movies). Today is fetched; a
+past day is rebuilt from its archived captures, of whichever source made them, without a
+request. An answer that cannot be loaded fails the day naming its capture; nothing of it lands.
+"""
 
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import dagster as dg
@@ -15,49 +23,36 @@ from imdb_warehouse.checks import (
     validated,
     warn_result,
 )
+from imdb_warehouse.imdb import graphql
+from imdb_warehouse.imdb.fields import IgnoredFilterError, LayoutChangeError
+from imdb_warehouse.imdb.graphql import GraphQLAnswerError
 from imdb_warehouse.imdb.parse import (
-    IgnoredFilterError,
-    LayoutChangeError,
     parse_search_page,
     title_details_row,
     title_page_parts,
 )
 from imdb_warehouse.partitions import daily_partitions, date_genre_partitions, partition_days
 from imdb_warehouse.resources import PostgresResource
-from imdb_warehouse.resources.archive import ArchivedPage, PageArchive
+from imdb_warehouse.resources.archive import Capture, PageArchive, capture_order, read_capture
 from imdb_warehouse.resources.imdb_client import IMDB_POOL, UNAVAILABLE, ImdbClient, ImdbError
 from imdb_warehouse.schemas import RawSearchResults, RawTitlePages, polars_schema, table_metadata
 
+GRAPHQL_LISTS, GRAPHQL_TITLES = "graphql/lists", "graphql/titles"
+HTML_SEARCH, HTML_TITLE = "search", "title"
 
-class PageError(Exception):
-    """A page that cannot be read, with where it is archived."""
+
+class AnswerError(Exception):
+    """An answer that cannot be loaded; the message says why (the caller adds where it is)."""
 
 
-def _page_text(archived: ArchivedPage) -> str:
+def _text(capture: Capture) -> str:
     try:
-        return archived.page.decode("utf-8")
+        return capture.content.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise PageError(
-            f"the page is not valid UTF-8 ({error}); archived at {archived.path}"
-        ) from None
+        raise AnswerError(f"the answer is not valid UTF-8 ({error})") from None
 
 
-def _obtain(
-    imdb: ImdbClient, archive: PageArchive, kind: str, day: date, name: str, fetch
-) -> ArchivedPage:
-    """Today's page is fetched and archived; a past day's is read back from the archive."""
-    today = imdb.now().date()
-    if day == today:
-        fetched = fetch()
-        return archive.store(kind, day, name, fetched.body, fetched.fetched_at)
-    archived = archive.load(kind, day, name)
-    if archived is None:
-        raise PageError(
-            f"{day} is not today ({today}, UTC) and no page of that day is archived at "
-            f"{archive.path(kind, day, name)}: IMDb shows only today's list, so a past day can "
-            "only be re-read from its archived page"
-        )
-    return archived
+# --- the lists ---
 
 
 @dg.asset(
@@ -79,72 +74,163 @@ def _obtain(
         dg.AssetCheckSpec(
             "complete_lists",
             asset=SEARCH_RESULTS,
-            description="Each list holds as many results as asked for (50), unless IMDb's "
-            "total is smaller.",
+            description="Each list holds as many results as asked for (50); a shorter one "
+            "loads only when IMDb's total says there are no more (this check then warns).",
         ),
     ],
 )
 def imdb_search_results(context: dg.AssetExecutionContext, imdb: ImdbClient, archive: PageArchive):
-    """IMDb's advanced title search for each genre: the most popular English-language feature
-    films, one row per result item exactly as IMDb sent it (its JSON), with its rank and the
-    archived page. A page IMDb changed, or a search where IMDb dropped the genre filter, fails
-    the run naming the archived page, rather than loading an empty day."""
+    """Each genre's list of the most popular English-language feature films, one row per
+    result exactly as IMDb sent it (`item_json`: the GraphQL `Title`, or the search page's
+    item), with its rank, IMDb's total and the archived capture. An empty list, a list shorter
+    than asked while IMDb's total says more, an answer with errors, a changed format, or a list
+    where IMDb dropped the genre filter fails the day naming the capture."""
     lists = []
     for key in context.partition_keys:
         parts = date_genre_partitions.get_partition_key_from_str(key).keys_by_dimension
         lists.append((date.fromisoformat(parts["date"]), parts["genre"]))
     frame = search_results_frame(imdb, archive, lists)
     yield from validated(SEARCH_RESULTS, RawSearchResults, frame)
-    asked = int(imdb.search_params.get("count", 50))
-    yield warn_result(SEARCH_RESULTS, "complete_lists", short_lists(frame, asked), "short_lists")
+    yield warn_result(SEARCH_RESULTS, "complete_lists", short_lists(frame), "short_lists")
 
 
 def search_results_frame(
     imdb: ImdbClient, archive: PageArchive, lists: list[tuple[date, str]]
 ) -> pl.DataFrame:
-    """The result items of each (day, genre) list's search page, fetched or archived."""
-    frames = [_search_rows(imdb, archive, day, genre) for day, genre in lists]
+    """The results of each (day, genre) list: today's fetched, a past day's from its archive."""
+    frames = [_list_rows(imdb, archive, day, genre) for day, genre in lists]
     return pl.concat(frames) if frames else pl.DataFrame(schema=polars_schema(RawSearchResults))
 
 
-def _search_rows(imdb: ImdbClient, archive: PageArchive, day: date, genre: str) -> pl.DataFrame:
-    where = f"{day}|{genre}"
-    try:
-        archived = _obtain(
-            imdb, archive, "search", day, genre, lambda: imdb.fetch_search_page(genre)
-        )
-        page = parse_search_page(_page_text(archived), genre)
-        page.rows()  # every item must read as a staging row: a layout change fails here, loudly
-    except (LayoutChangeError, IgnoredFilterError) as error:
-        raise dg.Failure(
-            f"search page {where}: {error}. IMDb may have changed its pages; the page is "
-            f"archived at {archive.path('search', day, genre)} (`imdb-warehouse parse` reads it)"
-        ) from None
-    except (PageError, ImdbError) as error:
-        raise dg.Failure(f"search page {where}: {error}") from None
-    n = len(page.items)
+def _list_rows(imdb: ImdbClient, archive: PageArchive, day: date, genre: str) -> pl.DataFrame:
+    where = f"the {genre} list of {day}"
+    if day == imdb.now().date():
+        try:
+            source = imdb.resolved_source()
+            if source == "graphql":
+                variables = graphql.list_variables(genre)
+                exchange = imdb.graphql(graphql.LIST_QUERY, variables, "GenreList")
+                capture = archive.store(GRAPHQL_LISTS, day, genre, exchange)
+            else:
+                capture = archive.store(HTML_SEARCH, day, genre, imdb.fetch_search_page(genre))
+        except ImdbError as error:
+            raise dg.Failure(f"{where}: {error}") from None
+        try:
+            read = _read_list(capture, genre, source, imdb)
+        except AnswerError as error:
+            raise dg.Failure(f"{where}: {error}; IMDb's answer is kept at {capture.path}") from None
+    else:
+        source, capture, read = _archived_list(imdb, archive, day, genre)
+    total, items = read
+    n = len(items)
     return pl.DataFrame(
         {
             "snapshot_date": [day] * n,
             "genre": [genre] * n,
             "rank": range(1, n + 1),
-            "title_id": [item["titleId"] for item in page.items],
-            "item_json": [json.dumps(item, ensure_ascii=False) for item in page.items],
-            "total_results": [page.total] * n,
-            "url": [imdb.search_url(genre)] * n,
-            "archive_path": [archived.path] * n,
-            "sha256": [archived.sha256] * n,
-            "fetched_at": [archived.fetched_at] * n,
+            "title_id": [item["id"] if source == "graphql" else item["titleId"] for item in items],
+            "item_json": [json.dumps(item, ensure_ascii=False) for item in items],
+            "total_results": [total] * n,
+            "source": [source] * n,
+            "url": [_url(capture, imdb, genre)] * n,
+            "archive_path": [capture.path] * n,
+            "sha256": [capture.sha256] * n,
+            "fetched_at": [capture.fetched_at] * n,
         },
         schema=polars_schema(RawSearchResults),
     )
+
+
+def _url(capture: Capture, imdb: ImdbClient, genre: str) -> str:
+    if capture.envelope is not None:
+        return capture.envelope["request"]["url"]
+    return imdb.search_url(genre)
+
+
+def _read_list(
+    capture: Capture, genre: str, source: str, imdb: ImdbClient
+) -> tuple[int, list[dict]]:
+    """(IMDb's total, the items in list order) of a list's capture, or AnswerError."""
+    try:
+        if source == "graphql":
+            _check_exchange(capture, imdb)
+            data = graphql.answer_data(capture.content)
+            found = graphql.genre_list(data, genre)
+            asked = capture.request_body["variables"]["first"]
+            total, items = found.total, found.titles
+        else:
+            page = parse_search_page(_text(capture), genre)
+            page.rows()  # every item must read as a staging row: a layout change fails here
+            total, items, asked = page.total, page.items, int(imdb.search_params.get("count", 50))
+    except (LayoutChangeError, IgnoredFilterError) as error:
+        raise AnswerError(
+            f"{error}. IMDb may have changed its {'schema' if source == 'graphql' else 'pages'}; "
+            "`imdb-warehouse parse` reads the kept answer"
+        ) from None
+    except GraphQLAnswerError as error:
+        raise AnswerError(f"IMDb answered with errors: {error}") from None
+    if not items:
+        raise AnswerError(
+            f"IMDb sent an empty list (its total: {total:,}); an empty list is never loaded as "
+            "a day without movies. Try again later; if it lasts, IMDb changed what the query means"
+        )
+    if len(items) < asked and total > len(items):
+        raise AnswerError(
+            f"IMDb sent {len(items)} of the {asked} results asked for while its total is "
+            f"{total:,}: a short list is not loaded. Try again later"
+        )
+    return total, items
+
+
+def _check_exchange(capture: Capture, imdb: ImdbClient) -> None:
+    if capture.status != 200:
+        raise AnswerError(imdb.refusal(capture.exchange()))
+
+
+def _archived_list(
+    imdb: ImdbClient, archive: PageArchive, day: date, genre: str
+) -> tuple[str, Capture, tuple[int, list[dict]]]:
+    """A past day's list from the newest of its captures that loads (of either source)."""
+    captures = [(p, "graphql") for p in archive.captures(GRAPHQL_LISTS, day, [genre])]
+    captures += [(p, "html") for p in archive.captures(HTML_SEARCH, day, [genre])]
+    captures.sort(key=lambda found: capture_order(found[0]), reverse=True)
+    return _first_loadable(
+        captures,
+        lambda capture, source: _read_list(capture, genre, source, imdb),
+        f"the {genre} list of {day}",
+        archive.folder(GRAPHQL_LISTS, day),
+        imdb,
+    )
+
+
+def _first_loadable(captures, read: Callable, what: str, folder, imdb: ImdbClient):
+    reasons = []
+    for path, source in captures:
+        capture = read_capture(path)
+        try:
+            return source, capture, read(capture, source)
+        except AnswerError as error:
+            reasons.append(f"{path}: {error}")
+    if reasons:
+        raise dg.Failure(
+            f"{what}: none of its {len(reasons)} archived captures loads; the newest: {reasons[0]}"
+        )
+    raise dg.Failure(
+        f"{what}: that day is not today ({imdb.now().date()}, UTC) and nothing of it is archived "
+        f"(e.g. under {folder}): IMDb answers only for today, so a past day can only be rebuilt "
+        "from its archive"
+    )
+
+
+# --- the details ---
 
 
 class TitlePagesConfig(dg.Config):
     refresh_after_days: int = Field(
         default=DETAILS_MAX_AGE_DAYS,
         ge=1,
-        description="A title's page is read again when the last read is this many days old",
+        description="The html source only: a title's page is read again when the last read is "
+        "this many days old (the graphql source reads every listed movie every day)",
     )
 
 
@@ -175,8 +261,9 @@ class TitlePagesConfig(dg.Config):
         dg.AssetCheckSpec(
             "titles_available",
             asset=TITLE_PAGES,
-            description="Every title page read answered 200; 404/410 (removed or merged "
-            "titles) are recorded and tried again after the refresh age.",
+            description="IMDb had every title asked for. A title it no longer has (null in "
+            "GraphQL, a 404/410 page) is recorded here, never fails the day, and is asked "
+            "for again while it is listed.",
         ),
     ],
 )
@@ -188,9 +275,11 @@ def imdb_title_pages(
     postgres: PostgresResource,
     movie_rankings: pl.DataFrame,
 ):
-    """The title page of each movie in the day's lists that was not read in the last
-    `refresh_after_days` days: new movies, and those whose details are stale. People and box
-    office come from here. The page's JSON is kept (aboveTheFoldData, mainColumnData)."""
+    """The details of the day's listed movies, as IMDb sent them (`title_json`): credits,
+    countries, languages, budget and box office. The graphql source asks for every listed movie
+    every day (`titles`, in batches of up to 250), so people, votes and box office are daily
+    series; the html source reads the title pages of movies not read in the last
+    `refresh_after_days` days."""
     frame = title_pages_frame(
         imdb, archive, postgres, movie_rankings, partition_days(context), config.refresh_after_days
     )
@@ -198,9 +287,7 @@ def imdb_title_pages(
     yield warn_result(
         TITLE_PAGES,
         "titles_available",
-        frame.filter(pl.col("http_status") != 200).select(
-            "snapshot_date", "title_id", "http_status"
-        ),
+        frame.filter(~pl.col("available")).select("snapshot_date", "title_id", "http_status"),
         "unavailable_titles",
     )
 
@@ -213,7 +300,8 @@ def title_pages_frame(
     days: list[date],
     refresh_after_days: int,
 ) -> pl.DataFrame:
-    """For each day, the pages of the titles in its lists not read within the refresh age."""
+    """For each day, the details of the titles in its lists: all of them (graphql), or those
+    whose page was not read within the refresh age (html)."""
     read_on = _recent_reads(postgres, days[0], refresh_after_days)
     frames = []
     for day in days:
@@ -223,14 +311,24 @@ def title_pages_frame(
             .unique(maintain_order=True)
             .to_list()
         )
+        if _details_source(imdb, archive, day) == "graphql":
+            frames.append(_graphql_title_rows(imdb, archive, day, ranked))
+            continue
         stale = [
             t
             for t in ranked
             if t not in read_on or read_on[t] <= day - timedelta(days=refresh_after_days)
         ]
-        frames.append(_title_rows(imdb, archive, day, stale))
+        frames.append(_page_rows(imdb, archive, day, stale))
         read_on.update(dict.fromkeys(stale, day))
     return pl.concat(frames) if frames else pl.DataFrame(schema=polars_schema(RawTitlePages))
+
+
+def _details_source(imdb: ImdbClient, archive: PageArchive, day: date) -> str:
+    """Today: the configured source. A past day: the one its archive holds (graphql first)."""
+    if day == imdb.now().date():
+        return imdb.resolved_source()
+    return "graphql" if archive.captures(GRAPHQL_TITLES, day) else "html"
 
 
 def _recent_reads(
@@ -247,61 +345,142 @@ def _recent_reads(
     return dict(rows)
 
 
-def _title_rows(
+def _detail_row(
+    day: date, title_id: str, status: int, title_json, capture: Capture, source: str, url: str
+) -> dict:
+    """A raw details row; the title is available when IMDb sent its details (`title_json`)."""
+    return {
+        "snapshot_date": day,
+        "title_id": title_id,
+        "available": title_json is not None,
+        "http_status": status,
+        "title_json": None if title_json is None else json.dumps(title_json, ensure_ascii=False),
+        "source": source,
+        "url": url,
+        "archive_path": capture.path,
+        "sha256": capture.sha256,
+        "fetched_at": capture.fetched_at,
+    }
+
+
+def _graphql_title_rows(
+    imdb: ImdbClient, archive: PageArchive, day: date, title_ids: list[str]
+) -> pl.DataFrame:
+    if day == imdb.now().date():
+        found = {}
+        for index, batch in enumerate(graphql.batches(title_ids, imdb.details_batch_size)):
+            where = f"details of {day}, batch {index + 1} ({len(batch)} titles)"
+            try:
+                variables = graphql.details_variables(batch)
+                exchange = imdb.graphql(graphql.DETAILS_QUERY, variables, "TitleDetails")
+                capture = archive.store(GRAPHQL_TITLES, day, f"batch-{index + 1:03d}", exchange)
+            except (ImdbError, ValueError) as error:
+                raise dg.Failure(f"{where}: {error}") from None
+            try:
+                found.update(_read_titles(capture, imdb))
+            except AnswerError as error:
+                raise dg.Failure(
+                    f"{where}: {error}; IMDb's answer is kept at {capture.path}"
+                ) from None
+    else:
+        found = _archived_titles(imdb, archive, day, title_ids)
+    rows = []
+    for title_id in title_ids:
+        title, capture = found[title_id]
+        url = capture.envelope["request"]["url"]
+        rows.append(_detail_row(day, title_id, capture.status, title, capture, "graphql", url))
+    return pl.DataFrame(rows, schema=polars_schema(RawTitlePages))
+
+
+def _read_titles(capture: Capture, imdb: ImdbClient) -> dict[str, tuple[dict | None, Capture]]:
+    """{title id asked: (the title, or None when IMDb does not have it; its capture)}."""
+    try:
+        _check_exchange(capture, imdb)
+        asked = capture.request_body["variables"]["ids"]
+        titles = graphql.titles(graphql.answer_data(capture.content), asked)
+        for index, title in enumerate(titles):
+            if not graphql.is_unavailable(title):
+                graphql.details_row(title, index)  # every title must read: a change fails here
+    except LayoutChangeError as error:
+        raise AnswerError(
+            f"{error}. IMDb may have changed its schema; `imdb-warehouse parse` reads the kept "
+            "answer"
+        ) from None
+    except GraphQLAnswerError as error:
+        raise AnswerError(f"IMDb answered with errors: {error}") from None
+    return {
+        title_id: (None if graphql.is_unavailable(title) else title, capture)
+        for title_id, title in zip(asked, titles, strict=True)
+    }
+
+
+def _archived_titles(
+    imdb: ImdbClient, archive: PageArchive, day: date, title_ids: list[str]
+) -> dict[str, tuple[dict | None, Capture]]:
+    """A past day's titles from its archived batches, the newest loadable answer of each."""
+    found: dict[str, tuple[dict | None, Capture]] = {}
+    for path in archive.captures(GRAPHQL_TITLES, day):
+        try:
+            for title_id, answer in _read_titles(read_capture(path), imdb).items():
+                found.setdefault(title_id, answer)
+        except AnswerError:
+            continue  # a failed capture: an older one may hold the titles
+    missing = [t for t in title_ids if t not in found]
+    if missing:
+        raise dg.Failure(
+            f"details of {day}: that day is not today ({imdb.now().date()}, UTC) and "
+            f"{len(missing)} of its titles are in no loadable answer archived under "
+            f"{archive.folder(GRAPHQL_TITLES, day)} (e.g. {', '.join(missing[:5])}): a past "
+            "day can only be rebuilt from its archive"
+        )
+    return found
+
+
+def _page_rows(
     imdb: ImdbClient, archive: PageArchive, day: date, title_ids: list[str]
 ) -> pl.DataFrame:
     rows = []
     missing = []
     for title_id in title_ids:
         try:
-            status, archived = _title_page(imdb, archive, day, title_id)
-        except PageError:
+            status, capture = _title_page(imdb, archive, day, title_id)
+        except LookupError:
             missing.append(title_id)
             continue
         except ImdbError as error:
             raise dg.Failure(f"title page {title_id} ({day}): {error}") from None
-        page_props = None
+        title_json = None
         if status == 200:
             try:
-                atf, mcd = title_page_parts(_page_text(archived))
+                atf, mcd = title_page_parts(_text(capture))
                 title_details_row(atf, mcd)  # a layout change fails here, loudly
-            except (LayoutChangeError, PageError) as error:
+            except (LayoutChangeError, AnswerError) as error:
                 raise dg.Failure(
                     f"title page {title_id} ({day}): {error}. IMDb may have changed its pages; "
-                    f"the page is archived at {archived.path} (`imdb-warehouse parse` reads it)"
+                    f"the page is kept at {capture.path} (`imdb-warehouse parse` reads it)"
                 ) from None
-            page_props = json.dumps(
-                {"aboveTheFoldData": atf, "mainColumnData": mcd}, ensure_ascii=False
-            )
-        rows.append(
-            {
-                "snapshot_date": day,
-                "title_id": title_id,
-                "http_status": status,
-                "page_props": page_props,
-                "url": imdb.title_url(title_id),
-                "archive_path": archived.path,
-                "sha256": archived.sha256,
-                "fetched_at": archived.fetched_at,
-            }
-        )
+            title_json = {"aboveTheFoldData": atf, "mainColumnData": mcd}
+        url = imdb.title_url(title_id)
+        rows.append(_detail_row(day, title_id, status, title_json, capture, "html", url))
     if missing:
         raise dg.Failure(
             f"title pages of {day}: {day} is not today ({imdb.now().date()}, UTC) and "
-            f"{len(missing)} pages are not archived under {archive.path('title', day, '').parent} "
-            f"(e.g. {', '.join(missing[:5])}): a past day can only be re-read from its archive"
+            f"{len(missing)} pages are not archived under {archive.folder(HTML_TITLE, day)} "
+            f"(e.g. {', '.join(missing[:5])}): a past day can only be rebuilt from its archive"
         )
     return pl.DataFrame(rows, schema=polars_schema(RawTitlePages))
 
 
 def _title_page(
     imdb: ImdbClient, archive: PageArchive, day: date, title_id: str
-) -> tuple[int, ArchivedPage]:
+) -> tuple[int, Capture]:
+    """Today's page, fetched; a past day's newest archived one. LookupError when none is."""
     if day == imdb.now().date():
-        fetched = imdb.fetch_title_page(title_id)
-        name = title_id if fetched.status == 200 else f"{title_id}.{fetched.status}"
-        return fetched.status, archive.store("title", day, name, fetched.body, fetched.fetched_at)
-    for status, name in [(200, title_id)] + [(s, f"{title_id}.{s}") for s in UNAVAILABLE]:
-        if (archived := archive.load("title", day, name)) is not None:
-            return status, archived
-    raise PageError(title_id)
+        exchange = imdb.fetch_title_page(title_id)
+        name = title_id if exchange.status == 200 else f"{title_id}.{exchange.status}"
+        return exchange.status, archive.store(HTML_TITLE, day, name, exchange)
+    names = [title_id] + [f"{title_id}.{s}" for s in UNAVAILABLE]
+    for path in archive.captures(HTML_TITLE, day, names):
+        name = archive.capture_name(path)
+        return (200 if name == title_id else int(name.rsplit(".", 1)[1])), read_capture(path)
+    raise LookupError(title_id)

@@ -1,5 +1,5 @@
-"""Staging layer: the raw pages read into typed, checked rows (DESIGN.md §4). No network here:
-re-materializing a past day re-parses what the raw layer kept."""
+"""Staging layer: what IMDb sent, read into typed, checked rows (DESIGN.md §4), the same columns
+from either source. No network here: re-materializing a day re-reads what the raw layer kept."""
 
 import json
 
@@ -14,7 +14,9 @@ from imdb_warehouse.assets.keys import (
     TITLE_PAGES,
 )
 from imdb_warehouse.checks import lists_with_gaps, schema_check_spec, validated, warn_result
-from imdb_warehouse.imdb.parse import LayoutChangeError, search_item_row, title_details_row
+from imdb_warehouse.imdb.fields import LayoutChangeError
+from imdb_warehouse.imdb.graphql import details_row, listed_title_row
+from imdb_warehouse.imdb.parse import search_item_row, title_details_row
 from imdb_warehouse.partitions import daily_partitions, date_genre_partitions
 from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema, table_metadata
 
@@ -53,21 +55,23 @@ def movie_rankings(search_results: pl.DataFrame):
 
 
 def movie_rankings_frame(search_results: pl.DataFrame) -> pl.DataFrame:
-    """The raw result items, read into typed rows."""
+    """The raw results, read into typed rows."""
     rows = []
     for raw in search_results.iter_rows(named=True):
+        read = listed_title_row if raw["source"] == "graphql" else search_item_row
         try:
-            item = search_item_row(json.loads(raw["item_json"]), raw["rank"])
+            item = read(json.loads(raw["item_json"]), raw["rank"])
         except (LayoutChangeError, json.JSONDecodeError) as error:
             raise dg.Failure(
                 f"raw row {raw['snapshot_date']}|{raw['genre']} rank {raw['rank']}: {error}; "
-                f"the page is archived at {raw['archive_path']}"
+                f"IMDb's answer is kept at {raw['archive_path']}"
             ) from None
         rows.append(
             {
                 "snapshot_date": raw["snapshot_date"],
                 "genre": raw["genre"],
                 **item,
+                "source": raw["source"],
                 "scraped_at": raw["fetched_at"],
             }
         )
@@ -91,25 +95,33 @@ def movie_rankings_frame(search_results: pl.DataFrame) -> pl.DataFrame:
     check_specs=[schema_check_spec(TITLE_DETAILS, TitleDetails)],
 )
 def title_details(title_pages: pl.DataFrame):
-    """The details of each title page read that day: people (directors, writers, stars in
-    billing order), countries, languages, budget and box office. Unavailable titles (404/410)
-    have no row here; raw/imdb_title_pages records them."""
+    """The details of each title read that day: people (directors, writers, stars in billing
+    order), countries, languages, budget and box office. Titles IMDb no longer has have no row
+    here; raw/imdb_title_pages records them."""
     yield from validated(TITLE_DETAILS, TitleDetails, title_details_frame(title_pages))
 
 
 def title_details_frame(title_pages: pl.DataFrame) -> pl.DataFrame:
-    """The pages that answered 200, read into typed rows."""
+    """The details of the available titles, read into typed rows."""
     rows = []
-    for raw in title_pages.filter(pl.col("http_status") == 200).iter_rows(named=True):
+    for index, raw in enumerate(title_pages.filter(pl.col("available")).iter_rows(named=True)):
         try:
-            props = json.loads(raw["page_props"])
-            details = title_details_row(props["aboveTheFoldData"], props["mainColumnData"])
+            sent = json.loads(raw["title_json"])
+            if raw["source"] == "graphql":
+                details = details_row(sent, index)
+            else:
+                details = title_details_row(sent["aboveTheFoldData"], sent["mainColumnData"])
         except (LayoutChangeError, json.JSONDecodeError, KeyError, TypeError) as error:
             raise dg.Failure(
-                f"raw title page {raw['title_id']} ({raw['snapshot_date']}): {error}; "
-                f"the page is archived at {raw['archive_path']}"
+                f"raw details of {raw['title_id']} ({raw['snapshot_date']}): {error}; "
+                f"IMDb's answer is kept at {raw['archive_path']}"
             ) from None
         rows.append(
-            {"snapshot_date": raw["snapshot_date"], **details, "scraped_at": raw["fetched_at"]}
+            {
+                "snapshot_date": raw["snapshot_date"],
+                **details,
+                "source": raw["source"],
+                "scraped_at": raw["fetched_at"],
+            }
         )
     return pl.DataFrame(rows, schema=polars_schema(TitleDetails))

@@ -8,11 +8,22 @@ changed. See shared/imdb_reference/FORMAT.md for what real pages hold.
 
 import json
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from bs4 import BeautifulSoup
 
+from imdb_warehouse.imdb.fields import (
+    IgnoredFilterError,
+    LayoutChangeError,
+    iso_date,
+    minutes,
+    optional,
+    required,
+    strings,
+    texts,
+    to_date,
+    whole,
+)
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
 
 SEARCH_RESULTS = ("props", "pageProps", "searchResults", "titleResults")
@@ -20,14 +31,6 @@ SEARCH_INPUT = ("props", "pageProps", "searchInput", "titleSearchInput")
 ABOVE_THE_FOLD = ("props", "pageProps", "aboveTheFoldData")
 MAIN_COLUMN = ("props", "pageProps", "mainColumnData")
 ROLES = ("director", "writer", "star")
-
-
-class LayoutChangeError(ValueError):
-    """The page is not shaped like the IMDb pages this parser knows."""
-
-
-class IgnoredFilterError(ValueError):
-    """IMDb answered a search without applying a filter that was asked for."""
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,10 @@ def parse_search_page(html: str, genre: str | None = None) -> SearchPage:
     Without `genre`, the page's own URL parameters (`genres=`) say what was asked.
     """
     data = next_data(html)
-    results = _required(data, SEARCH_RESULTS, dict)
-    items = _required(results, ("titleListItems",), list, SEARCH_RESULTS)
-    total = _required(results, ("total",), int, SEARCH_RESULTS)
-    understood = _required(data, SEARCH_INPUT, dict)
+    results = required(data, SEARCH_RESULTS, dict)
+    items = required(results, ("titleListItems",), list, SEARCH_RESULTS)
+    total = required(results, ("total",), int, SEARCH_RESULTS)
+    understood = required(data, SEARCH_INPUT, dict)
     asked = _genre_name(genre if genre is not None else _asked_genre(data))
     if asked is not None and not _applies_genre(understood, asked):
         raise IgnoredFilterError(
@@ -110,23 +113,23 @@ def parse_search_page(html: str, genre: str | None = None) -> SearchPage:
 def search_item_row(item: dict, rank: int) -> dict:
     """One search result as a staging.movie_rankings row (no snapshot_date, genre, scraped_at)."""
     where = f"titleListItems[{rank - 1}]"
-    title_id = _required(item, ("titleId",), str, where)
-    rating = _optional(item, ("ratingSummary", "aggregateRating"), (int, float), where)
+    title_id = required(item, ("titleId",), str, where)
+    rating = optional(item, ("ratingSummary", "aggregateRating"), (int, float), where)
     return {
         "rank": rank,
         "title_id": title_id,
-        "title": _required(item, ("titleText",), str, where),
-        "original_title": _optional(item, ("originalTitleText",), str, where),
-        "title_type": _optional(item, ("titleType", "id"), str, where),
-        "release_year": _optional(item, ("releaseYear",), int, where),
-        "release_date": _date(_optional(item, ("releaseDate",), dict, where)),
-        "runtime_minutes": _minutes(_optional(item, ("runtime",), int, where)),
-        "certificate": _optional(item, ("certificate",), str, where) or None,
-        "genres": _strings(_optional(item, ("genres",), list, where), f"{where}.genres"),
-        "plot": _optional(item, ("plot",), str, where) or None,
+        "title": required(item, ("titleText",), str, where),
+        "original_title": optional(item, ("originalTitleText",), str, where),
+        "title_type": optional(item, ("titleType", "id"), str, where),
+        "release_year": optional(item, ("releaseYear",), int, where),
+        "release_date": to_date(optional(item, ("releaseDate",), dict, where)),
+        "runtime_minutes": minutes(optional(item, ("runtime",), int, where)),
+        "certificate": optional(item, ("certificate",), str, where) or None,
+        "genres": strings(optional(item, ("genres",), list, where), f"{where}.genres"),
+        "plot": optional(item, ("plot",), str, where) or None,
         "rating": float(rating) if rating is not None else None,
-        "votes": _optional(item, ("ratingSummary", "voteCount"), int, where),
-        "metascore": _optional(item, ("metascore",), int, where),
+        "votes": optional(item, ("ratingSummary", "voteCount"), int, where),
+        "metascore": optional(item, ("metascore",), int, where),
     }
 
 
@@ -138,33 +141,33 @@ def parse_title_page(html: str) -> dict:
 def title_page_parts(html: str) -> tuple[dict, dict]:
     """A title page's aboveTheFoldData and mainColumnData: all the details come from these."""
     data = next_data(html)
-    return _required(data, ABOVE_THE_FOLD, dict), _required(data, MAIN_COLUMN, dict)
+    return required(data, ABOVE_THE_FOLD, dict), required(data, MAIN_COLUMN, dict)
 
 
-def title_details_row(atf: dict, mcd: dict) -> dict:
-    """The details of a title from its page's aboveTheFoldData and mainColumnData."""
-    a, m = "aboveTheFoldData", "mainColumnData"
-    rating = _optional(atf, ("ratingsSummary", "aggregateRating"), (int, float), a)
+def title_details_row(
+    atf: dict, mcd: dict, where: tuple[str, str] = ("aboveTheFoldData", "mainColumnData")
+) -> dict:
+    """The details of a title from its page's aboveTheFoldData and mainColumnData, or from a
+    GraphQL `Title` (passed as both: the page's data is the answer of the same fields)."""
+    a, m = where
+    rating = optional(atf, ("ratingsSummary", "aggregateRating"), (int, float), a)
     row = {
-        "title_id": _required(atf, ("id",), str, a),
-        "title": _required(atf, ("titleText", "text"), str, a),
-        "original_title": _optional(atf, ("originalTitleText", "text"), str, a),
-        "title_type": _optional(atf, ("titleType", "id"), str, a),
-        "release_year": _optional(atf, ("releaseYear", "year"), int, a),
-        "release_date": _date(_optional(mcd, ("releaseDate",), dict, m)),
-        "runtime_minutes": _minutes(_optional(atf, ("runtime", "seconds"), int, a)),
-        "certificate": _optional(atf, ("certificate", "rating"), str, a) or None,
-        "genres": [
-            _required(g, ("text",), str, f"{a}.genres.genres")
-            for g in _optional(atf, ("genres", "genres"), list, a) or []
-        ],
-        "plot": _optional(atf, ("plot", "plotText", "plainText"), str, a) or None,
+        "title_id": required(atf, ("id",), str, a),
+        "title": required(atf, ("titleText", "text"), str, a),
+        "original_title": optional(atf, ("originalTitleText", "text"), str, a),
+        "title_type": optional(atf, ("titleType", "id"), str, a),
+        "release_year": optional(atf, ("releaseYear", "year"), int, a),
+        "release_date": to_date(optional(mcd, ("releaseDate",), dict, m)),
+        "runtime_minutes": minutes(optional(atf, ("runtime", "seconds"), int, a)),
+        "certificate": optional(atf, ("certificate", "rating"), str, a) or None,
+        "genres": _genres(atf, a),
+        "plot": optional(atf, ("plot", "plotText", "plainText"), str, a) or None,
         "rating": float(rating) if rating is not None else None,
-        "votes": _optional(atf, ("ratingsSummary", "voteCount"), int, a),
-        "metascore": _optional(atf, ("metacritic", "metascore", "score"), int, a),
-        "countries": _texts(mcd, ("countriesOfOrigin", "countries"), m),
-        "languages": _texts(mcd, ("spokenLanguages", "spokenLanguages"), m),
-        **_credits(atf),
+        "votes": optional(atf, ("ratingsSummary", "voteCount"), int, a),
+        "metascore": optional(atf, ("metacritic", "metascore", "score"), int, a),
+        "countries": texts(mcd, ("countriesOfOrigin", "countries"), m),
+        "languages": texts(mcd, ("spokenLanguages", "spokenLanguages"), m),
+        **_credits(atf, a),
     }
     for prefix, path in (
         ("budget", ("productionBudget", "budget")),
@@ -172,17 +175,31 @@ def title_details_row(atf: dict, mcd: dict) -> dict:
         ("gross_domestic", ("lifetimeGross", "total")),
         ("opening_weekend", ("openingWeekendGross", "gross", "total")),
     ):
-        money = _optional(mcd, path, dict, m) or {}
-        row[f"{prefix}_amount"] = _optional(money, ("amount",), int, f"{m}.{'.'.join(path)}")
-        row[f"{prefix}_currency"] = _optional(money, ("currency",), str, f"{m}.{'.'.join(path)}")
-    weekend_end = _optional(mcd, ("openingWeekendGross", "weekendEndDate"), str, m)
-    row["opening_weekend_end_date"] = _iso_date(
+        money = optional(mcd, path, dict, m) or {}
+        at = f"{m}.{'.'.join(path)}"
+        row[f"{prefix}_amount"] = whole(optional(money, ("amount",), (int, float), at), at)
+        row[f"{prefix}_currency"] = optional(money, ("currency",), str, at)
+    weekend_end = optional(mcd, ("openingWeekendGross", "weekendEndDate"), str, m)
+    row["opening_weekend_end_date"] = iso_date(
         weekend_end, f"{m}.openingWeekendGross.weekendEndDate"
     )
     return row
 
 
-def _credits(atf: dict) -> dict[str, list[dict] | None]:
+def _genres(title: dict, where: str) -> list[str]:
+    """The title's genre ids: `genres.genres[].text` on pages, `titleGenres` in GraphQL."""
+    if "titleGenres" in title:
+        return [
+            required(g, ("genre", "genreId"), str, f"{where}.titleGenres.genres")
+            for g in optional(title, ("titleGenres", "genres"), list, where) or []
+        ]
+    return [
+        required(g, ("text",), str, f"{where}.genres.genres")
+        for g in optional(title, ("genres", "genres"), list, where) or []
+    ]
+
+
+def _credits(atf: dict, within: str) -> dict[str, list[dict] | None]:
     """Directors, writers and stars in billing order, from either credit shape.
 
     A role the page does not show, or shows with no names while it counts some (unreleased
@@ -190,16 +207,16 @@ def _credits(atf: dict) -> dict[str, list[dict] | None]:
     """
     found: dict[str, list[dict] | None] = dict.fromkeys(ROLES)
     for key in ("principalCredits", "principalCreditsV2"):
-        for index, group in enumerate(_optional(atf, (key,), list, "aboveTheFoldData") or []):
-            where = f"aboveTheFoldData.{key}[{index}]"
+        for index, group in enumerate(optional(atf, (key,), list, within) or []):
+            where = f"{within}.{key}[{index}]"
             if not isinstance(group, dict):
                 raise LayoutChangeError(f"{where} is not an object")
             role = _role(group)
-            credits = _optional(group, ("credits",), list, where) or []
+            credits = optional(group, ("credits",), list, where) or []
             people = [
                 {
-                    "id": _required(c, ("name", "id"), str, f"{where}.credits"),
-                    "name": _required(c, ("name", "nameText", "text"), str, f"{where}.credits"),
+                    "id": required(c, ("name", "id"), str, f"{where}.credits"),
+                    "name": required(c, ("name", "nameText", "text"), str, f"{where}.credits"),
                 }
                 for c in credits
             ]
@@ -230,7 +247,7 @@ def _role(group: dict) -> str | None:
 
 def _asked_genre(data: dict) -> str | None:
     for path in (("query",), ("props", "pageProps", "requestContext", "queryParams")):
-        params = _optional(data, path, dict, "")
+        params = optional(data, path, dict, "")
         if params and isinstance(params.get("genres"), str):
             return params["genres"]
     return None
@@ -259,79 +276,3 @@ def _applies_genre(understood: dict, genre: str) -> bool:
 
     walk(understood, False)
     return genre.lower() in included
-
-
-def _lookup(obj: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
-    for key in path:
-        if not isinstance(obj, dict) or key not in obj:
-            return False, None
-        obj = obj[key]
-    return True, obj
-
-
-def _type_name(types: type | tuple[type, ...]) -> str:
-    names = [t.__name__ for t in (types if isinstance(types, tuple) else (types,))]
-    return " or ".join(
-        {"str": "string", "dict": "object", "list": "array"}.get(n, n) for n in names
-    )
-
-
-def _required(obj: Any, path: tuple[str, ...], types, where: str | tuple[str, ...] = "") -> Any:
-    where = ".".join(where) if isinstance(where, tuple) else where
-    name = ".".join(p for p in (where, *path) if p)
-    found, value = _lookup(obj, path)
-    if not found or value is None:
-        raise LayoutChangeError(f"{name} is missing")
-    if isinstance(value, bool) or not isinstance(value, types):
-        raise LayoutChangeError(f"{name} is {type(value).__name__}, expected {_type_name(types)}")
-    return value
-
-
-def _optional(obj: Any, path: tuple[str, ...], types, where: str) -> Any:
-    found, value = _lookup(obj, path)
-    if not found or value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, types):
-        name = ".".join(p for p in (where, *path) if p)
-        raise LayoutChangeError(f"{name} is {type(value).__name__}, expected {_type_name(types)}")
-    return value
-
-
-def _strings(values: list | None, where: str) -> list[str]:
-    if values is None:
-        return []
-    if not all(isinstance(v, str) for v in values):
-        raise LayoutChangeError(f"{where} holds a value that is not a string")
-    return values
-
-
-def _texts(obj: dict, path: tuple[str, ...], where: str) -> list[str] | None:
-    values = _optional(obj, path, list, where)
-    if values is None:
-        return None
-    return [_required(v, ("text",), str, f"{where}.{'.'.join(path)}") for v in values]
-
-
-def _date(parts: dict | None) -> date | None:
-    if not parts:
-        return None
-    year, month, day = parts.get("year"), parts.get("month"), parts.get("day")
-    if not all(isinstance(p, int) and not isinstance(p, bool) for p in (year, month, day)):
-        return None  # a partial date (a year, or a month) is not a release date
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise LayoutChangeError(f"release date {year}-{month}-{day} is not a date") from None
-
-
-def _iso_date(value: str | None, where: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise LayoutChangeError(f"{where} is {value!r}, expected YYYY-MM-DD") from None
-
-
-def _minutes(seconds: int | None) -> int | None:
-    return None if seconds is None else round(seconds / 60)

@@ -1,58 +1,179 @@
-"""PageArchive: every page fetched from IMDb, gzipped, so that a day can be re-read offline."""
+"""PageArchive: every answer IMDb sent, gzipped, so that any day can be rebuilt without IMDb.
+
+A capture is never overwritten: each fetch is kept as a file of its own, named by its fetch
+time, beside the captures before it, and the raw rows name the capture they were loaded from.
+
+    <root>/<kind>/<YYYY-MM-DD>/<name>.<YYYYMMDDTHHMMSSZ>[-n].<html|json>.gz
+
+Pages (`search`, `title`) are kept as IMDb sent them; a GraphQL exchange (`graphql/lists`,
+`graphql/titles`) as a JSON envelope of the request (endpoint, query, variables, the headers
+that matter: never a key or a signature) and the response (status, headers, body as sent).
+Files named without a time (`<name>.html.gz`) are the captures of earlier versions: the oldest.
+"""
 
 import gzip
 import hashlib
+import json
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
 
+from imdb_warehouse import settings
+from imdb_warehouse.resources.imdb_client import Exchange
 from imdb_warehouse.resources.postgres import warehouse_home
 
-ARCHIVE_VAR = "IMDB_WAREHOUSE_ARCHIVE"
+CAPTURE = re.compile(
+    r"^(?P<name>.+?)(?:\.(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?)?\.(?P<ext>html|json)\.gz$"
+)
 
 
 @dataclass(frozen=True)
-class ArchivedPage:
-    page: bytes
+class Capture:
+    content: bytes  # what IMDb sent: the page, or the GraphQL answer's body
     path: str
-    sha256: str  # of the page itself, not of the gzip file
+    sha256: str  # of `content`, not of the gzip file
     fetched_at: datetime
+    envelope: dict | None = None  # a GraphQL exchange: {"request": …, "response": …}
+
+    @property
+    def status(self) -> int:
+        return self.envelope["response"]["status"] if self.envelope else 200
+
+    @property
+    def request_body(self) -> dict:
+        return (self.envelope or {}).get("request", {}).get("body") or {}
+
+    def exchange(self) -> Exchange:
+        """The archived GraphQL exchange, as the client returned it."""
+        assert self.envelope is not None, "a page capture holds no exchange"
+        request, response = self.envelope["request"], self.envelope["response"]
+        return Exchange(
+            url=request["url"],
+            method=request["method"],
+            status=response["status"],
+            body=self.content,
+            fetched_at=self.fetched_at,
+            request_headers=request["headers"],
+            response_headers=response["headers"],
+            request_body=request["body"],
+            attempts=response.get("attempts", 1),
+        )
+
+
+def envelope(exchange: Exchange) -> dict:
+    """A GraphQL exchange as the archive keeps it (the body as text, exactly as sent)."""
+    try:
+        body = {"body": exchange.body.decode("utf-8")}
+    except UnicodeDecodeError:
+        body = {"body_hex": exchange.body.hex()}
+    return {
+        "request": {
+            "method": exchange.method,
+            "url": exchange.url,
+            "headers": exchange.request_headers,
+            "body": exchange.request_body,
+        },
+        "response": {
+            "status": exchange.status,
+            "headers": exchange.response_headers,
+            "attempts": exchange.attempts,
+            **body,
+        },
+    }
+
+
+def response_body(envelope: dict) -> bytes:
+    response = envelope["response"]
+    if "body_hex" in response:
+        return bytes.fromhex(response["body_hex"])
+    return response["body"].encode("utf-8")
+
+
+def capture_order(path: Path) -> tuple[str, int]:
+    """Sorts captures by fetch time; files without one (earlier versions') first."""
+    match = CAPTURE.match(path.name)
+    return (match["stamp"] or "", int(match["n"] or 1)) if match else ("", 0)
+
+
+def read_capture(path: str | Path) -> Capture:
+    """A capture file: a GraphQL envelope (`.json.gz`) or a page (`.html.gz`, or plain)."""
+    path = Path(path)
+    with gzip.GzipFile(path) as archived:
+        content = archived.read()
+        fetched_at = datetime.fromtimestamp(archived.mtime or 0, UTC)
+    kept = None
+    if path.name.endswith(".json.gz"):
+        kept = json.loads(content)
+        content = response_body(kept)
+    return Capture(content, str(path), hashlib.sha256(content).hexdigest(), fetched_at, kept)
 
 
 class PageArchive(dg.ConfigurableResource):
-    """Pages as `<root>/<kind>/<YYYY-MM-DD>/<name>.html.gz`. `root` falls back to
-    IMDB_WAREHOUSE_ARCHIVE, then `archive/` under IMDB_WAREHOUSE_HOME."""
+    """Captures under `root`, which falls back to IMDB_WAREHOUSE_ARCHIVE, then `archive/`
+    under IMDB_WAREHOUSE_HOME."""
 
     root: str | None = None
 
     def resolved_root(self) -> Path:
-        configured = self.root or os.environ.get(ARCHIVE_VAR)
+        configured = self.root or settings.ARCHIVE.get()
         return Path(configured) if configured else warehouse_home() / "archive"
 
-    def path(self, kind: str, day: date, name: str) -> Path:
-        return self.resolved_root() / kind / day.isoformat() / f"{name}.html.gz"
+    def folder(self, kind: str, day: date) -> Path:
+        return self.resolved_root() / kind / day.isoformat()
 
-    def store(
-        self, kind: str, day: date, name: str, page: bytes, fetched_at: datetime
-    ) -> ArchivedPage:
-        """Archive `page`, with its fetch time as the gzip timestamp."""
-        path = self.path(kind, day, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    def store(self, kind: str, day: date, name: str, exchange: Exchange) -> Capture:
+        """Keep a page (GET) or a GraphQL exchange (POST) as a new capture."""
+        if exchange.method == "POST":
+            kept = envelope(exchange)
+            data, ext = json.dumps(kept, ensure_ascii=False).encode("utf-8"), "json"
+        else:
+            kept, data, ext = None, exchange.body, "html"
+        path = self._new_file(kind, day, name, ext, data, exchange.fetched_at)
+        body = exchange.body
+        return Capture(body, str(path), hashlib.sha256(body).hexdigest(), exchange.fetched_at, kept)
+
+    def _new_file(
+        self, kind: str, day: date, name: str, ext: str, data: bytes, fetched_at: datetime
+    ) -> Path:
+        folder = self.folder(kind, day)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = fetched_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        partial = folder / f".{name}.{os.getpid()}.partial"
         # level 1: ~6 ms a page instead of ~40 ms at the default 9, for ~30% more bytes
-        partial.write_bytes(gzip.compress(page, compresslevel=1, mtime=int(fetched_at.timestamp())))
-        partial.replace(path)  # a reader sees the old page or the new one, never half of one
-        return ArchivedPage(page, str(path), hashlib.sha256(page).hexdigest(), fetched_at)
+        partial.write_bytes(gzip.compress(data, compresslevel=1, mtime=int(fetched_at.timestamp())))
+        try:
+            for n in range(1, 10_000):
+                path = folder / f"{name}.{stamp}{f'-{n}' if n > 1 else ''}.{ext}.gz"
+                try:
+                    os.link(partial, path)  # fails if the name is taken: never overwrites
+                    return path
+                except FileExistsError:
+                    continue
+            raise FileExistsError(f"{folder}: no free capture name for {name} at {stamp}")
+        finally:
+            partial.unlink(missing_ok=True)
 
-    def load(self, kind: str, day: date, name: str) -> ArchivedPage | None:
-        """The archived page; None when that day has no such page."""
-        path = self.path(kind, day, name)
-        if not path.is_file():
-            return None
-        with gzip.GzipFile(path) as archived:
-            page = archived.read()
-            fetched_at = datetime.fromtimestamp(archived.mtime or 0, UTC)
-        return ArchivedPage(page, str(path), hashlib.sha256(page).hexdigest(), fetched_at)
+    def captures(self, kind: str, day: date, names: Iterable[str] | None = None) -> list[Path]:
+        """The captures of `names` (all when None) on `day`, newest first."""
+        folder = self.folder(kind, day)
+        if not folder.is_dir():
+            return []
+        wanted = None if names is None else set(names)
+        found = [
+            path
+            for path in folder.iterdir()
+            if (match := CAPTURE.match(path.name)) and (wanted is None or match["name"] in wanted)
+        ]
+        return sorted(found, key=capture_order, reverse=True)
+
+    def capture_name(self, path: str | Path) -> str:
+        """The name a capture file was stored under (`sci-fi`, `tt0133093.404`, …)."""
+        match = CAPTURE.match(Path(path).name)
+        if match is None:
+            raise ValueError(f"{path} is not a capture file")
+        return match["name"]

@@ -7,9 +7,9 @@ import polars as pl
 import pytest
 
 from imdb_warehouse.assets import raw, staging
-from imdb_warehouse.imdb.catalogue import Catalogue
+from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
-from imdb_warehouse.imdb.replay import ReplayServer
+from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient

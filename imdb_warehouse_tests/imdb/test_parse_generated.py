@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from imdb_warehouse.imdb.catalogue import Catalogue
+from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.imdb.parse import parse_search_page, parse_title_page
-from imdb_warehouse.imdb.render import search_page, title_page
+from imdb_warehouse.replay.pages import search_page, title_page
 from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS
 from imdb_warehouse.partitions import GENRES
 

@@ -5,7 +5,6 @@ where they lie (IMDB_REFERENCE_DIR, or ../shared/imdb_reference beside the check
 """
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +12,9 @@ from pathlib import Path
 import pytest
 
 from imdb_warehouse.imdb.parse import parse_search_page, parse_title_page, search_item_row
+from imdb_warehouse_tests.reference import REFERENCE
 
 CLI = str(Path(sys.executable).parent / "imdb-warehouse")
-CANDIDATES = [
-    os.environ.get("IMDB_REFERENCE_DIR", ""),
-    Path(__file__).resolve().parents[2].parent / "shared" / "imdb_reference",
-    "/work/shared/imdb_reference",
-]
-REFERENCE = next((Path(c) for c in CANDIDATES if c and (Path(c) / "FORMAT.md").is_file()), None)
 
 pytestmark = pytest.mark.skipif(
     REFERENCE is None, reason="the reference pages (shared/imdb_reference) are not on this machine"

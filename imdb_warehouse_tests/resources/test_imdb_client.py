@@ -5,7 +5,7 @@ from itertools import pairwise
 
 import pytest
 
-from imdb_warehouse.imdb.replay import ReplayServer
+from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
 
 DAY = date(2025, 3, 1)
@@ -122,7 +122,7 @@ def test_the_base_url_comes_from_the_environment(monkeypatch, server):
 
 
 def _some_title(server: ReplayServer) -> str:
-    from imdb_warehouse.imdb.catalogue import Catalogue
+    from imdb_warehouse.replay.catalogue import Catalogue
 
     movies, _ = Catalogue().search("Drama", DAY)
     return movies[0].title_id

@@ -19,7 +19,8 @@ from html import escape
 from json.encoder import encode_basestring
 from urllib.parse import urlencode
 
-from imdb_warehouse.imdb.catalogue import (
+from imdb_warehouse.imdb.genres import GENRE_BY_SLUG, IMDB_GENRES
+from imdb_warehouse.replay.catalogue import (
     BoxOffice,
     Catalogue,
     Label,
@@ -30,7 +31,6 @@ from imdb_warehouse.imdb.catalogue import (
     Person,
     TitleLookup,
 )
-from imdb_warehouse.imdb.genres import GENRE_BY_SLUG, IMDB_GENRES
 
 BUILD_ID = "rPl4yBu1ld-" + hashlib.sha256(b"imdb-replay build 1").hexdigest()[:10]
 ASSET_PREFIX = "https://static.imdb-replay.invalid"

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from imdb_warehouse.imdb import render
-from imdb_warehouse.imdb.catalogue import Catalogue
+from imdb_warehouse.replay import pages
+from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.imdb.genres import IMDB_GENRES, MOVIE_GENRES
 from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS
 
@@ -73,11 +73,11 @@ def test_building_is_fast_and_makes_thousands_of_varied_movies():
 
 def test_the_same_seed_gives_the_same_pages_and_another_seed_does_not(catalogue):
     again = Catalogue(seed=0)
-    assert render.search_data(catalogue, "sci-fi", DAY, query("sci-fi")) == render.search_data(
+    assert pages.search_data(catalogue, "sci-fi", DAY, query("sci-fi")) == pages.search_data(
         again, "sci-fi", DAY, query("sci-fi")
     )
     title_id = catalogue.search("Sci-Fi", DAY, limit=1)[0][0].title_id
-    assert render.title_data(catalogue, title_id, DAY) == render.title_data(again, title_id, DAY)
+    assert pages.title_data(catalogue, title_id, DAY) == pages.title_data(again, title_id, DAY)
     other = Catalogue(seed=1).search("Sci-Fi", DAY, limit=50)[0]
     assert [m.title_id for m in other] != [
         m.title_id for m in catalogue.search("Sci-Fi", DAY)[0][:50]
@@ -158,13 +158,13 @@ def test_removed_movies_leave_the_search_and_their_page_answers_404_or_410(catal
 
 def test_search_page_is_shaped_like_imdbs(catalogue):
     started = time.perf_counter()
-    html = render.search_page(catalogue, "sci-fi", DAY, query("sci-fi"))
+    html = pages.search_page(catalogue, "sci-fi", DAY, query("sci-fi"))
     assert time.perf_counter() - started < 0.5  # the first page also makes the filler
     assert 500_000 < len(html.encode()) < 1_200_000
     match = NEXT_DATA.search(html)
     assert 0.2 < match.start() / len(html) < 0.9  # in the middle, scripts after it
     data = next_data(html)
-    assert (data["page"], data["buildId"]) == ("/search/[tab]", render.BUILD_ID)
+    assert (data["page"], data["buildId"]) == ("/search/[tab]", pages.BUILD_ID)
     assert data["query"] == {**query("sci-fi"), "tab": "title"}
     page_props = data["props"]["pageProps"]
     found = page_props["searchResults"]["titleResults"]
@@ -199,7 +199,7 @@ def test_search_page_is_shaped_like_imdbs(catalogue):
 def test_search_items_leave_unknown_values_out_and_write_whole_ratings_as_integers(catalogue):
     items = []
     for genre in ("drama", "comedy", "horror", "action", "thriller"):
-        items += results(render.search_page(catalogue, genre, DAY, query(genre, count="250")))[
+        items += results(pages.search_page(catalogue, genre, DAY, query(genre, count="250")))[
             "titleListItems"
         ]
     assert len(items) == 5 * 250
@@ -211,20 +211,20 @@ def test_search_items_leave_unknown_values_out_and_write_whole_ratings_as_intege
 
 
 def test_count_is_honoured_and_dropping_the_genre_is_visible(catalogue):
-    few = results(render.search_page(catalogue, "war", DAY, query("war", count="7")))
+    few = results(pages.search_page(catalogue, "war", DAY, query("war", count="7")))
     assert len(few["titleListItems"]) == 7
-    data = next_data(render.search_page(catalogue, "war", DAY, query("war"), drop_genre=True))
+    data = next_data(pages.search_page(catalogue, "war", DAY, query("war"), drop_genre=True))
     understood = data["props"]["pageProps"]["searchInput"]["titleSearchInput"]
     assert "genres" not in understood
     items = data["props"]["pageProps"]["searchResults"]["titleResults"]["titleListItems"]
     assert not all("War" in item["genres"] for item in items)
     with pytest.raises(ValueError, match="unknown genre"):
-        render.search_page(catalogue, "nope", DAY, query("nope"))
+        pages.search_page(catalogue, "nope", DAY, query("nope"))
 
 
 def test_pretty_and_minified_pages_hold_the_same_data(catalogue):
-    minified = render.search_page(catalogue, "crime", DAY, query("crime"))
-    pretty = render.search_page(catalogue, "crime", DAY, query("crime"), pretty=True)
+    minified = pages.search_page(catalogue, "crime", DAY, query("crime"))
+    pretty = pages.search_page(catalogue, "crime", DAY, query("crime"), pretty=True)
     assert minified.count("\n") < 50 < 1000 < pretty.count("\n")
     assert next_data(minified) == next_data(pretty)
 
@@ -232,8 +232,8 @@ def test_pretty_and_minified_pages_hold_the_same_data(catalogue):
 def test_title_page_carries_the_movie_in_either_credits_shape(catalogue):
     movie_day = catalogue.search("Drama", DAY, limit=1)[0][0]
     lookup = catalogue.title(movie_day.title_id, DAY)
-    v1 = next_data(render.title_page(catalogue, movie_day.title_id, DAY))
-    v2 = next_data(render.title_page(catalogue, movie_day.title_id, DAY, credits_shape="v2"))
+    v1 = next_data(pages.title_page(catalogue, movie_day.title_id, DAY))
+    v2 = next_data(pages.title_page(catalogue, movie_day.title_id, DAY, credits_shape="v2"))
     atf, mcd = (
         v1["props"]["pageProps"]["aboveTheFoldData"],
         v1["props"]["pageProps"]["mainColumnData"],
@@ -263,7 +263,7 @@ def test_title_page_carries_the_movie_in_either_credits_shape(catalogue):
 def test_title_pages_show_money_and_missing_values_as_imdb_does(catalogue):
     seen = Counter()
     for movie_day in catalogue.search(None, DAY, limit=300)[0]:
-        mcd = render.title_data(catalogue, movie_day.title_id, DAY)["props"]["pageProps"][
+        mcd = pages.title_data(catalogue, movie_day.title_id, DAY)["props"]["pageProps"][
             "mainColumnData"
         ]
         if mcd["productionBudget"]:
@@ -279,7 +279,7 @@ def test_title_pages_show_money_and_missing_values_as_imdb_does(catalogue):
 
 def test_an_unreleased_movie_has_no_rating_and_unknown_credits(catalogue):
     movie = next(m for m in catalogue.movies if m.unreleased and m.present_on(DAY))
-    atf = render.title_data(catalogue, movie.title_id, DAY)["props"]["pageProps"][
+    atf = pages.title_data(catalogue, movie.title_id, DAY)["props"]["pageProps"][
         "aboveTheFoldData"
     ]
     assert atf["ratingsSummary"]["aggregateRating"] is None
@@ -289,26 +289,26 @@ def test_an_unreleased_movie_has_no_rating_and_unknown_credits(catalogue):
 
 
 def test_title_page_of_an_unknown_title_is_unavailable(catalogue):
-    with pytest.raises(render.TitleUnavailable) as error:
-        render.title_page(catalogue, "tt0000000", DAY)
+    with pytest.raises(pages.TitleUnavailable) as error:
+        pages.title_page(catalogue, "tt0000000", DAY)
     assert error.value.status == 404
 
 
 def test_other_pages_hold_no_next_data(catalogue):
-    assert "__NEXT_DATA__" not in render.challenge_page()
-    assert "__NEXT_DATA__" not in render.not_found_page()
+    assert "__NEXT_DATA__" not in pages.challenge_page()
+    assert "__NEXT_DATA__" not in pages.not_found_page()
     title_id = catalogue.search("Drama", DAY, limit=1)[0][0].title_id
-    changed = render.layout_changed_page(render.title_data(catalogue, title_id, DAY))
+    changed = pages.layout_changed_page(pages.title_data(catalogue, title_id, DAY))
     assert "__NEXT_DATA__" not in changed and title_id in changed
 
 
 def test_pages_render_fast(catalogue):
     title_ids = [m.title_id for m in catalogue.search("Comedy", DAY, limit=20)[0]]
-    render.search_page(catalogue, "comedy", DAY, query("comedy"), pretty=True)  # filler made
+    pages.search_page(catalogue, "comedy", DAY, query("comedy"), pretty=True)  # filler made
     timings = []
     for n, title_id in enumerate(title_ids):
         started = time.perf_counter()
-        render.search_page(catalogue, "comedy", DAY, query("comedy"), pretty=n % 2 == 0)
-        render.title_page(catalogue, title_id, DAY, pretty=n % 2 == 1)
+        pages.search_page(catalogue, "comedy", DAY, query("comedy"), pretty=n % 2 == 0)
+        pages.title_page(catalogue, title_id, DAY, pretty=n % 2 == 1)
         timings.append(time.perf_counter() - started)
     assert sorted(timings)[len(timings) // 2] < 0.030  # both pages: 15 ms each, with slack

@@ -1,9 +1,18 @@
-"""An offline imdb.com: the synthetic catalogue's pages over HTTP, with injectable faults.
+"""An offline IMDb over HTTP: its GraphQL API and its pages, from the synthetic catalogue,
+with injectable faults.
 
-Pages: `GET /search/title/?genres=<slug>&…` and `GET /title/tt…/`. Faults are given as specs
-(`parse_fault`), decided per request deterministically so that runs repeat. Control endpoints
-under `/__replay__/` (never faulted, never logged) read the request log and change the faults
-and the day while the server runs.
+- `POST /`: the public GraphQL endpoint (api.graphql.imdb.com), with its header rule: no
+  `x-imdb-client-name` nor `Referer` → 403 (HTML, from the CDN); no `Content-Type:
+  application/json` → 415.
+- `POST /v1`: the licensed endpoint (IMDb API on AWS Data Exchange): API key, subscription ids
+  and a SigV4 signature checked against `License` (`licensed.py`).
+- `GET /search/title/?genres=<slug>&…` and `GET /title/tt…/`: the HTML pages.
+
+Faults are given as specs (`parse_fault`), decided per request deterministically so that runs
+repeat. A fault's `path` is a prefix of what it applies to: the path and query of a page, or
+`/graphql/<operation name>` (`/graphql/GenreList`, `/graphql/TitleDetails`) of a GraphQL request.
+Control endpoints under `/__replay__/` (never faulted, never logged) read the request log and
+change the faults and the day while the server runs.
 """
 
 import hashlib
@@ -21,15 +30,39 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from imdb_warehouse.imdb import render
-from imdb_warehouse.imdb.catalogue import Catalogue
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
 from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS
+from imdb_warehouse.replay import graphql, pages
+from imdb_warehouse.replay.catalogue import Catalogue
+from imdb_warehouse.replay.licensed import License, refusal
 
 FAULT_KINDS = (
-    "429", "503", "slow", "truncated", "challenge", "layout", "dropped-filter", "redirect-away",
-    "404", "410",
-)  # fmt: skip
+    "429",
+    "503",
+    "504",
+    "slow",
+    "truncated",
+    "challenge",
+    "layout",
+    "dropped-filter",
+    "redirect-away",
+    "404",
+    "410",
+    *graphql.ANSWER_FAULTS,
+)
+# What each fault can apply to (any request when not named): a page (`search`, `title`) or a
+# GraphQL operation (`GenreList`, `TitleDetails`).
+FAULT_TARGETS = {
+    "layout": {"search", "title"},
+    "dropped-filter": {"search", "GenreList"},
+    "404": {"search", "title"},
+    "410": {"search", "title"},
+    "rate-exceeded": {"GenreList", "TitleDetails"},
+    "partial": {"GenreList", "TitleDetails"},
+    "drift": {"GenreList", "TitleDetails"},
+    "null-title": {"TitleDetails"},
+    "empty-list": {"GenreList"},
+}
 FAULT_KEYS = ("path", "rate", "times", "seconds")
 DEFAULT_SECONDS = {"429": 1.0, "slow": 30.0}
 REDIRECT_HOST = "https://elsewhere.invalid"
@@ -38,6 +71,8 @@ TITLE_PATH = re.compile(r"^/title/(tt\d{7,8})/?$")
 SEARCH_PATHS = ("/search/title/", "/search/title")
 HTML = "text/html; charset=utf-8"
 PLAIN = "text/plain; charset=utf-8"
+JSON = "application/json"
+OPERATION = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
 
 
 @dataclass(frozen=True)
@@ -107,7 +142,7 @@ def parse_fault(spec: str) -> Fault:
 
 @dataclass
 class RequestRecord:
-    """One page request as the server saw it."""
+    """One request (a page, or a GraphQL operation) as the server saw it."""
 
     path: str  # with the query
     method: str
@@ -117,6 +152,7 @@ class RequestRecord:
     finished: float
     status: int
     fault: str | None  # the fault kind applied, if any
+    operation: str | None = None  # of a GraphQL request
 
 
 @dataclass
@@ -147,15 +183,16 @@ class _Faults:
         self.requests_to: defaultdict[str, int] = defaultdict(int)
         self.lock = threading.Lock()
 
-    def choose(self, target: str, is_search: bool) -> Fault | None:
-        """The fault to apply to this request to `target` (path and query), if any."""
+    def choose(self, target: str, what: str) -> Fault | None:
+        """The fault to apply to this request to `target` (a page's path and query, or
+        `/graphql/<operation>`), if any; `what` is `search`, `title` or the operation."""
         with self.lock:
             nth = self.requests_to[target]
             self.requests_to[target] += 1
             for index, fault in enumerate(self.faults):
                 if not target.startswith(fault.path):
                     continue
-                if fault.kind == "dropped-filter" and not is_search:
+                if what not in FAULT_TARGETS.get(fault.kind, {what}):
                     continue
                 if fault.times is not None and self.applied[index] >= fault.times:
                     continue
@@ -183,8 +220,10 @@ class ReplayServer:
         faults: Sequence[Fault | str] = (),
         seed: int = 0,
         catalogue: Catalogue | None = None,
+        license: License | None = None,
     ) -> None:
         self._faults = _Faults(faults, seed)  # first: a bad spec fails before any work
+        self.license = license or License()
         self.host = host
         self.port = port
         self.seed = seed
@@ -239,7 +278,7 @@ class ReplayServer:
         day = self.today()
         for pretty in (False, True):
             query = {**DEFAULT_SEARCH_PARAMS, "genres": "drama"}
-            render.search_page(self.catalogue, "drama", day, query, pretty=pretty)
+            pages.search_page(self.catalogue, "drama", day, query, pretty=pretty)
 
     # --- settings, also reachable over HTTP ---
 
@@ -270,6 +309,20 @@ class ReplayServer:
         self.requests.clear()
 
 
+def _operation_name(request) -> str:
+    """The GraphQL operation a request names (or its query's first), else `anonymous`."""
+    if not isinstance(request, dict):
+        return "anonymous"
+    if isinstance(request.get("operationName"), str):
+        return request["operationName"]
+    match = (
+        OPERATION.match(request.get("query") or "")
+        if isinstance(request.get("query"), str)
+        else None
+    )
+    return match.group(1) if match else "anonymous"
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -296,12 +349,23 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.startswith(CONTROL_PREFIX):
             self._control("GET")
+        else:
+            self._answer(self._page)
+
+    def do_POST(self) -> None:
+        if self.path.startswith(CONTROL_PREFIX):
+            self._control("POST")
             return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer(lambda: self._graphql(body))
+
+    def _answer(self, respond) -> None:
+        """Answer with what `respond()` makes of the request: (fault, operation, response)."""
         replay = self.server.replay
         started = time.time()
-        fault = None
+        fault = operation = None
         try:
-            fault, response = self._page()
+            fault, operation, response = respond()
         except Exception as error:  # a bug in the replay: say so rather than hang up
             response = _Response(500, f"replay: internal error: {error!r}\n", PLAIN)
         record = RequestRecord(
@@ -313,6 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
             finished=time.time(),
             status=response.status,
             fault=fault.kind if fault else None,
+            operation=operation,
         )
         # Logged before the answer leaves: a client holding the answer finds it in the log.
         replay.requests.append(record)
@@ -330,35 +395,92 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (e.g. its read timeout)
 
-    def do_POST(self) -> None:
-        if self.path.startswith(CONTROL_PREFIX):
-            self._control("POST")
+    def _http_fault(self, fault: Fault | None) -> "_Response | None":
+        """The answer of a fault that replaces the whole answer, if `fault` is one."""
+        kind = fault.kind if fault else None
+        if kind == "429":
+            headers = {"Retry-After": str(math.ceil(fault.delay))}
+            return _Response(429, _message_page("Too Many Requests"), headers=headers)
+        if kind in ("503", "504"):
+            return _Response(int(kind), _message_page(HTTPStatus(int(kind)).phrase))
+        if kind == "challenge":
+            headers = {"x-amzn-waf-action": "challenge"}
+            return _Response(202, pages.challenge_page(), headers=headers)
+        if kind == "redirect-away":
+            return _Response(302, "", headers={"Location": REDIRECT_HOST + self.path})
+        if kind in ("404", "410"):
+            return _Response(int(kind), pages.not_found_page())
+        return None
+
+    # --- GraphQL ---
+
+    def _graphql(self, body: bytes) -> tuple[Fault | None, str | None, "_Response"]:
+        replay = self.server.replay
+        endpoint = urlsplit(self.path).path
+        if endpoint == "/v1":
+            url = f"http://{self.headers.get('Host', '')}{self.path}"
+            refused = refusal(replay.license, "POST", url, self.headers, body)
+            if refused:
+                error_type, message = refused
+                headers = {"x-amzn-ErrorType": error_type}
+                return None, None, _Response(403, json.dumps({"message": message}), JSON, headers)
+        elif endpoint == "/":
+            if not (self.headers.get("x-imdb-client-name") or self.headers.get("Referer")):
+                return None, None, _Response(403, _message_page("403 ERROR: Request blocked"))
+            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                return (
+                    None,
+                    None,
+                    _Response(415, json.dumps({"message": "Invalid content type"}), JSON),
+                )
         else:
-            self._send(HTTPStatus.METHOD_NOT_ALLOWED, "pages are GET only\n", PLAIN)
+            return (
+                None,
+                None,
+                _Response(404, "replay: GraphQL is POST / (or /v1, licensed)\n", PLAIN),
+            )
+        try:
+            request = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            answer = {"errors": [{"message": f"the body is not JSON: {error}"}]}
+            return None, None, _Response(400, json.dumps(answer), JSON)
+        operation = _operation_name(request)
+        fault = replay._faults.choose(f"/graphql/{operation}", operation)
+        if (response := self._http_fault(fault)) is not None:
+            return fault, operation, response
+        kind = fault.kind if fault else None
+        answer = graphql.execute(
+            replay.catalogue,
+            replay.today(),
+            request,
+            kind if kind in graphql.ANSWER_FAULTS else None,
+        )
+        return (
+            fault,
+            operation,
+            _Response(
+                200,
+                json.dumps(answer, ensure_ascii=False),
+                JSON,
+                truncate=kind == "truncated",
+                delay=fault.delay if kind == "slow" else 0.0,
+            ),
+        )
 
     # --- pages ---
 
-    def _page(self) -> tuple[Fault | None, "_Response"]:
+    def _page(self) -> tuple[Fault | None, str | None, "_Response"]:
         """The fault chosen for this page request, and the answer."""
         replay = self.server.replay
         split = urlsplit(self.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         title_match = TITLE_PATH.match(split.path)
         is_search = split.path in SEARCH_PATHS
-        fault = replay._faults.choose(self.path, is_search)
+        fault = replay._faults.choose(self.path, "search" if is_search else "title")
+        if (response := self._http_fault(fault)) is not None:
+            return fault, None, response
         kind = fault.kind if fault else None
-        if kind == "429":
-            headers = {"Retry-After": str(math.ceil(fault.delay))}
-            return fault, _Response(429, _message_page("Too Many Requests"), headers=headers)
-        if kind == "503":
-            return fault, _Response(503, _message_page("Service Unavailable"))
-        if kind == "challenge":
-            headers = {"x-amzn-waf-action": "challenge"}
-            return fault, _Response(202, render.challenge_page(), headers=headers)
-        if kind == "redirect-away":
-            return fault, _Response(302, "", headers={"Location": REDIRECT_HOST + self.path})
-        if kind in ("404", "410"):
-            return fault, _Response(int(kind), render.not_found_page())
 
         day = replay.today()
         now = datetime.now(UTC)
@@ -369,13 +491,17 @@ class _Handler(BaseHTTPRequestHandler):
         elif title_match:
             status, body = self._title(title_match.group(1), day, now, kind)
         else:
-            status, body = 404, render.not_found_page()
-        return fault, _Response(
-            status,
-            body,
-            PLAIN if status == 400 else HTML,
-            truncate=kind == "truncated",
-            delay=fault.delay if kind == "slow" else 0.0,
+            status, body = 404, pages.not_found_page()
+        return (
+            fault,
+            None,
+            _Response(
+                status,
+                body,
+                PLAIN if status == 400 else HTML,
+                truncate=kind == "truncated",
+                delay=fault.delay if kind == "slow" else 0.0,
+            ),
         )
 
     def _search(self, query: dict, day: date, now: datetime, fault: str | None) -> tuple[int, str]:
@@ -390,26 +516,26 @@ class _Handler(BaseHTTPRequestHandler):
         replay = self.server.replay
         drop_genre = fault == "dropped-filter"
         if fault == "layout":
-            data = render.search_data(replay.catalogue, slug, day, query, now=now)
-            return 200, render.layout_changed_page(data, title="Advanced title search")
-        pretty, _ = render.page_choices(self.path, replay.seed)
-        page = render.search_page(
+            data = pages.search_data(replay.catalogue, slug, day, query, now=now)
+            return 200, pages.layout_changed_page(data, title="Advanced title search")
+        pretty, _ = pages.page_choices(self.path, replay.seed)
+        page = pages.search_page(
             replay.catalogue, slug, day, query, pretty=pretty, drop_genre=drop_genre, now=now
         )
         return 200, page
 
     def _title(self, title_id: str, day: date, now: datetime, fault: str | None) -> tuple[int, str]:
         replay = self.server.replay
-        pretty, credits_shape = render.page_choices(self.path, replay.seed)
+        pretty, credits_shape = pages.page_choices(self.path, replay.seed)
         try:
             if fault == "layout":
-                data = render.title_data(replay.catalogue, title_id, day, now=now)
-                return 200, render.layout_changed_page(data, title=title_id)
-            page = render.title_page(
+                data = pages.title_data(replay.catalogue, title_id, day, now=now)
+                return 200, pages.layout_changed_page(data, title=title_id)
+            page = pages.title_page(
                 replay.catalogue, title_id, day, credits_shape=credits_shape, pretty=pretty, now=now
             )
-        except render.TitleUnavailable as gone:
-            return gone.status, render.not_found_page()
+        except pages.TitleUnavailable as gone:
+            return gone.status, pages.not_found_page()
         return 200, page
 
     # --- control endpoints ---

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from imdb_warehouse.imdb.catalogue import Catalogue
-from imdb_warehouse.imdb.replay import Fault, ReplayServer, parse_fault
+from imdb_warehouse.replay.catalogue import Catalogue
+from imdb_warehouse.replay.server import Fault, ReplayServer, parse_fault
 from imdb_warehouse.imdb.urls import search_url, title_url
 
 DAY = date(2025, 6, 1)
