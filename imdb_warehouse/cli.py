@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from imdb_warehouse.imdb.genres import MOVIE_GENRE_SLUGS as GENRES
+from imdb_warehouse.replay.faults import FAULT_KINDS
 
 # Commands import what they need when they run: `parse` and `replay` start without Dagster.
 
@@ -41,9 +42,9 @@ def _db_stop(_: argparse.Namespace) -> int:
 
 
 def _parse(args: argparse.Namespace) -> int:
+    from imdb_warehouse.imdb.fields import IgnoredFilterError, LayoutChangeError
+    from imdb_warehouse.imdb.graphql import GraphQLAnswerError
     from imdb_warehouse.imdb.parse import (
-        IgnoredFilterError,
-        LayoutChangeError,
         next_data,
         page_kind,
         parse_search_page,
@@ -52,12 +53,20 @@ def _parse(args: argparse.Namespace) -> int:
 
     try:
         raw = Path(args.file).read_bytes()
-        html = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
-        if page_kind(next_data(html)) == "search":
-            rows = parse_search_page(html).rows()
+        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
+        if text.lstrip().startswith("{"):  # a GraphQL answer, or an archived exchange
+            rows = _graphql_rows(json.loads(text))
+        elif page_kind(next_data(text)) == "search":
+            rows = parse_search_page(text).rows()
         else:
-            rows = [parse_title_page(html)]
-    except (OSError, UnicodeDecodeError, LayoutChangeError, IgnoredFilterError) as error:
+            rows = [parse_title_page(text)]
+    except (
+        OSError,
+        ValueError,  # invalid JSON or UTF-8, a layout change, a dropped filter
+        GraphQLAnswerError,
+        LayoutChangeError,
+        IgnoredFilterError,
+    ) as error:
         return _fail(f"parse {args.file}", error)
     try:
         for row in rows:
@@ -67,8 +76,30 @@ def _parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _graphql_rows(sent: dict) -> list[dict]:
+    from imdb_warehouse.imdb.graphql import answer_rows
+    from imdb_warehouse.resources.archive import response_body
+
+    if {"request", "response"} <= sent.keys():  # an exchange, as the archive keeps it
+        status = sent["response"]["status"]
+        if status != 200:
+            raise ValueError(f"IMDb answered HTTP {status}: no GraphQL answer to read")
+        asked = ((sent["request"].get("body") or {}).get("variables") or {}).get("ids")
+        return answer_rows(json.loads(response_body(sent)), asked)
+    return answer_rows(sent)
+
+
+def _doctor(_: argparse.Namespace) -> int:
+    from imdb_warehouse.doctor import diagnose
+
+    findings = diagnose()
+    for finding in findings:
+        print(f"doctor: {finding.line()}")
+    return 0 if all(f.ok for f in findings if f.chosen) else 1
+
+
 def _fault_spec(spec: str):
-    from imdb_warehouse.replay.server import parse_fault
+    from imdb_warehouse.replay.faults import parse_fault
 
     try:
         return parse_fault(spec)
@@ -134,11 +165,10 @@ def _refresh(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from imdb_warehouse import settings
     from imdb_warehouse.replay.server import ReplayServer
     from imdb_warehouse.resources import PostgresResource
-    from imdb_warehouse.resources.imdb_client import BASE_URL_VAR, INTERVAL_VAR, TODAY_VAR
     from imdb_warehouse.resources.postgres import (
-        DATABASE_URL_VAR,
         EmbeddedPostgresError,
         embedded_database_url,
         warehouse_home,
@@ -155,10 +185,11 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"demo: the offline IMDb at {replay.url}; refreshing {day} (three runs)", flush=True)
         os.environ.update(
             {
-                DATABASE_URL_VAR: url,
-                BASE_URL_VAR: replay.url,
-                TODAY_VAR: day.isoformat(),
-                INTERVAL_VAR: "0",  # our own replay: no need to wait between requests
+                settings.DATABASE_URL.name: url,
+                settings.GRAPHQL_URL.name: f"{replay.url}/",
+                settings.BASE_URL.name: replay.url,
+                settings.TODAY.name: day.isoformat(),
+                settings.MIN_INTERVAL.name: "0",  # our own replay: no need to wait
             }
         )
         status = _report(refresh_in_process(day, GENRES, instance=instance))
@@ -210,13 +241,20 @@ def main(argv: list[str] | None = None) -> int:
     ).set_defaults(run=_db_stop)
     parse = commands.add_parser(
         "parse",
-        help="read a saved IMDb search or title page (.html or archived .html.gz) and print "
-        "its rows as JSON lines",
+        help="read what IMDb sent, as saved or archived (a GraphQL answer or exchange, .json or "
+        ".json.gz; a search or title page, .html or .html.gz), and print its rows as JSON lines",
     )
     parse.add_argument("file", help="the saved page")
     parse.set_defaults(run=_parse)
+    commands.add_parser(
+        "doctor",
+        help="ask each configured IMDb source once and say in a line each whether it answers "
+        "(run it before the first `make run`)",
+    ).set_defaults(run=_doctor)
     replay = commands.add_parser(
-        "replay", help="serve the offline IMDb (synthetic catalogue, optional faults) over HTTP"
+        "replay",
+        help="serve the offline IMDb (GraphQL at POST /, licensed at /v1, pages; synthetic "
+        "catalogue, optional faults) over HTTP",
     )
     replay.add_argument("--host", default="127.0.0.1")
     replay.add_argument("--port", type=int, default=8000)
@@ -229,16 +267,16 @@ def main(argv: list[str] | None = None) -> int:
         action="extend",
         nargs="+",
         metavar="SPEC",
-        help="faults to inject, KIND[:key=value,...]: kinds 429, 503, slow, truncated, "
-        "challenge, layout, dropped-filter, redirect-away, 404, 410; keys path, rate, times, "
-        "seconds",
+        help=f"faults to inject, KIND[:key=value,...]: kinds {', '.join(FAULT_KINDS)}; keys "
+        "path (a page's path and query, or /graphql/GenreList, /graphql/TitleDetails), rate, "
+        "times, seconds",
     )
     replay.add_argument("--seed", type=int, default=0, help="the synthetic catalogue's seed")
     replay.set_defaults(run=_replay)
     refresh = commands.add_parser(
         "refresh",
         help="run the daily refresh in this process against the configured IMDb "
-        "(IMDB_BASE_URL; default the live site)",
+        "(IMDB_SOURCE: IMDb's GraphQL API by default; `doctor` checks it first)",
     )
     refresh.add_argument(
         "--date", type=date.fromisoformat, help="the day, YYYY-MM-DD (default: today, UTC)"

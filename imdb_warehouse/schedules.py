@@ -14,21 +14,19 @@ run when the one before it succeeds. `imdb-warehouse refresh` runs the same thre
 """
 
 import json
-import os
 from collections.abc import Sequence
 from datetime import date
 
 import dagster as dg
 import requests
 
+from imdb_warehouse import settings
 from imdb_warehouse.assets import keys
 from imdb_warehouse.assets.analytics import VIEW_KEYS, VIEWS, view_code_version, views_missing
 from imdb_warehouse.partitions import GENRES
 from imdb_warehouse.resources import PostgresResource
 
 CODE_VERSION_TAG = "dagster/code_version"
-CRON_VAR = "IMDB_WAREHOUSE_DAILY_CRON"
-WEBHOOK_VAR = "IMDB_WAREHOUSE_ALERT_WEBHOOK"
 DAY_TAG = "imdb_warehouse/day"
 GENRES_TAG = "imdb_warehouse/genres"
 IN_PROCESS_TAG = "imdb_warehouse/in_process"  # runs `imdb-warehouse refresh` chains itself
@@ -102,7 +100,7 @@ def _code_version(event: dg.EventLogEntry | None) -> str | None:
 
 
 @dg.schedule(
-    cron_schedule=os.environ.get(CRON_VAR, "0 6 * * *"),
+    cron_schedule=settings.DAILY_CRON.get(),
     job=lists_job,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -160,7 +158,8 @@ def after_details(context: dg.RunStatusSensorContext, postgres: PostgresResource
 
 @dg.run_failure_sensor(
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description=f"Reports every failed run in the log, and to the webhook in {WEBHOOK_VAR} if set.",
+    description="Reports every failed run in the log, and to the webhook in "
+    f"{settings.ALERT_WEBHOOK.name} if set.",
 )
 def report_failed_runs(context: dg.RunFailureSensorContext) -> None:
     run = context.dagster_run
@@ -171,7 +170,7 @@ def report_failed_runs(context: dg.RunFailureSensorContext) -> None:
     ]
     message = "; ".join(causes) or context.failure_event.message or "the run failed"
     context.log.error(f"run {run.run_id} of {run.job_name} failed: {message}")
-    webhook = os.environ.get(WEBHOOK_VAR)
+    webhook = settings.ALERT_WEBHOOK.get()
     if webhook:
         payload = {
             "text": f"imdb_warehouse: run {run.run_id} of {run.job_name} failed: {message}",

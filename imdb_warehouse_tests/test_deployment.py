@@ -18,7 +18,8 @@ import psycopg
 import pytest
 
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
-from imdb_warehouse.resources.postgres import DATABASE_URL_VAR, HOME_VAR, stop_embedded_server
+from imdb_warehouse.resources.postgres import stop_embedded_server
+from imdb_warehouse.settings import DATABASE_URL, HOME
 from imdb_warehouse_tests.conftest import SERVER_ANSWERS, SERVER_URL, new_database
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -95,8 +96,8 @@ def _graphql(port: int, query: str) -> dict:
 def test_make_dev_serves_the_ui_on_localhost_against_the_embedded_warehouse(tmp_path):
     port = _free_port()
     home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if k not in (DATABASE_URL_VAR, "DAGSTER_HOME")}
-    env[HOME_VAR] = str(home)
+    env = {k: v for k, v in os.environ.items() if k not in (DATABASE_URL.name, "DAGSTER_HOME")}
+    env[HOME.name] = str(home)
     # -o install: the test already runs inside the installed environment
     ui = subprocess.Popen(
         ["make", "-o", "install", "dev", f"PORT={port}", f"VENV={Path(sys.executable).parents[1]}"],

@@ -10,8 +10,8 @@ import pytest
 
 from imdb_warehouse.assets.keys import FACT_MOVIE_RANKING
 from imdb_warehouse.definitions import defs
-from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.partitions import GENRES, date_genre_partitions
+from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.schedules import (
     CALENDAR,
     DAY_TAG,

@@ -226,3 +226,29 @@ def details_row(title: dict, index: int) -> dict:
     """A `titles` entry as a staging.title_details row (without snapshot_date, scraped_at)."""
     where = f"titles[{index}]"
     return title_details_row(title, title, where=(where, where))
+
+
+def answer_rows(answer: dict, asked: Sequence[str] | None = None) -> list[dict]:
+    """The rows of a GraphQL answer: a list's staging.movie_rankings rows, or the
+    staging.title_details rows of `titles` (`{"title_id", "available": false}` for a title IMDb
+    does not have; `asked`, the ids of the request, name them). GraphQLAnswerError or
+    LayoutChangeError say what is wrong."""
+    if not isinstance(answer, dict):
+        raise LayoutChangeError("the answer is not a JSON object")
+    errors = answer.get("errors")
+    if errors:
+        raise GraphQLAnswerError(errors if isinstance(errors, list) else [errors])
+    data = required(answer, ("data",), dict)
+    if "advancedTitleSearch" in data:
+        found = genre_list(data)
+        return [listed_title_row(title, rank) for rank, title in enumerate(found.titles, 1)]
+    if "titles" in data:
+        sent = required(data, ("titles",), list)
+        ids = list(asked) if asked is not None else [(t or {}).get("id") for t in sent]
+        return [
+            {"title_id": title_id, "available": False}
+            if is_unavailable(title)
+            else details_row(title, index)
+            for index, (title_id, title) in enumerate(zip(ids, titles(data, ids), strict=True))
+        ]
+    raise LayoutChangeError("data holds neither advancedTitleSearch nor titles")

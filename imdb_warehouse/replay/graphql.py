@@ -24,7 +24,6 @@ DISCLAIMER = (
 )
 VALID_ID = re.compile(r"^tt\d{7,9}$")
 DRIFTED_FIELD = ("titleText: TitleText", "primaryTitleText: TitleText")  # the `drift` fault
-ANSWER_FAULTS = ("rate-exceeded", "partial", "null-title", "drift", "empty-list", "dropped-filter")
 
 SDL = SCHEMA_PATH.read_text()
 SCHEMA = build_schema(SDL)

@@ -15,14 +15,12 @@ Control endpoints under `/__replay__/` (never faulted, never logged) read the re
 change the faults and the day while the server runs.
 """
 
-import hashlib
 import json
 import math
 import re
 import sys
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -34,37 +32,9 @@ from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
 from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS
 from imdb_warehouse.replay import graphql, pages
 from imdb_warehouse.replay.catalogue import Catalogue
+from imdb_warehouse.replay.faults import ANSWER_FAULTS, Fault, Faults, parse_fault
 from imdb_warehouse.replay.licensed import License, refusal
 
-FAULT_KINDS = (
-    "429",
-    "503",
-    "504",
-    "slow",
-    "truncated",
-    "challenge",
-    "layout",
-    "dropped-filter",
-    "redirect-away",
-    "404",
-    "410",
-    *graphql.ANSWER_FAULTS,
-)
-# What each fault can apply to (any request when not named): a page (`search`, `title`) or a
-# GraphQL operation (`GenreList`, `TitleDetails`).
-FAULT_TARGETS = {
-    "layout": {"search", "title"},
-    "dropped-filter": {"search", "GenreList"},
-    "404": {"search", "title"},
-    "410": {"search", "title"},
-    "rate-exceeded": {"GenreList", "TitleDetails"},
-    "partial": {"GenreList", "TitleDetails"},
-    "drift": {"GenreList", "TitleDetails"},
-    "null-title": {"TitleDetails"},
-    "empty-list": {"GenreList"},
-}
-FAULT_KEYS = ("path", "rate", "times", "seconds")
-DEFAULT_SECONDS = {"429": 1.0, "slow": 30.0}
 REDIRECT_HOST = "https://elsewhere.invalid"
 CONTROL_PREFIX = "/__replay__/"
 TITLE_PATH = re.compile(r"^/title/(tt\d{7,8})/?$")
@@ -73,71 +43,6 @@ HTML = "text/html; charset=utf-8"
 PLAIN = "text/plain; charset=utf-8"
 JSON = "application/json"
 OPERATION = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One injected fault: `kind` on requests whose path and query start with `path`, each
-    with probability `rate`, at most `times` times (no limit when None)."""
-
-    kind: str
-    path: str = "/"
-    rate: float = 1.0
-    times: int | None = None
-    seconds: float | None = None  # Retry-After of 429, the delay of slow; others ignore it
-
-    @property
-    def delay(self) -> float:
-        return self.seconds if self.seconds is not None else DEFAULT_SECONDS.get(self.kind, 0.0)
-
-    def __str__(self) -> str:
-        options = [f"path={self.path}"] if self.path != "/" else []
-        options += [f"rate={self.rate:g}"] if self.rate != 1.0 else []
-        options += [f"times={self.times}"] if self.times is not None else []
-        options += [f"seconds={self.seconds:g}"] if self.seconds is not None else []
-        return self.kind + (":" + ",".join(options) if options else "")
-
-
-def parse_fault(spec: str) -> Fault:
-    """A fault from its spec: `KIND[:key=value[,key=value…]]`, keys path, rate, times, seconds.
-    E.g. `429:path=/search/,rate=0.5,seconds=2`. ValueError says what is wrong."""
-    kind, _, options = spec.strip().partition(":")
-    if kind not in FAULT_KINDS:
-        raise ValueError(
-            f"unknown fault kind {kind!r} in {spec!r}; expected one of {', '.join(FAULT_KINDS)}"
-        )
-    values: dict[str, str] = {}
-    # A path may hold commas (sort=popularity,asc): split only before the next known key.
-    for option in re.split(rf",(?=(?:{'|'.join(FAULT_KEYS)})=)", options) if options else ():
-        key, equals, value = option.partition("=")
-        if not equals:
-            raise ValueError(f"fault option {option!r} in {spec!r} is not key=value")
-        if key not in FAULT_KEYS:
-            raise ValueError(
-                f"unknown fault option {key!r} in {spec!r}; expected {', '.join(FAULT_KEYS)}"
-            )
-        if key in values:
-            raise ValueError(f"fault option {key!r} given twice in {spec!r}")
-        values[key] = value
-    try:
-        fault = Fault(
-            kind=kind,
-            path=values.get("path", "/"),
-            rate=float(values.get("rate", 1.0)),
-            times=int(values["times"]) if "times" in values else None,
-            seconds=float(values["seconds"]) if "seconds" in values else None,
-        )
-    except ValueError as error:
-        raise ValueError(f"bad fault option value in {spec!r}: {error}") from None
-    if not fault.path.startswith("/"):
-        raise ValueError(f"fault path must start with '/' in {spec!r}")
-    if not 0.0 <= fault.rate <= 1.0:
-        raise ValueError(f"fault rate must be between 0 and 1 in {spec!r}")
-    if fault.times is not None and fault.times < 0:
-        raise ValueError(f"fault times must not be negative in {spec!r}")
-    if fault.seconds is not None and fault.seconds < 0:
-        raise ValueError(f"fault seconds must not be negative in {spec!r}")
-    return fault
 
 
 @dataclass
@@ -170,44 +75,6 @@ def _message_page(message: str) -> str:
     return f"{head}<body><h1>{message}</h1></body></html>"
 
 
-class _Faults:
-    """The active faults and what they need to decide deterministically: how many requests
-    each path has had, and how often each fault has been applied."""
-
-    def __init__(self, faults: Sequence[Fault | str], seed: int) -> None:
-        self.seed = seed
-        self.faults = [
-            fault if isinstance(fault, Fault) else parse_fault(fault) for fault in faults
-        ]
-        self.applied = [0] * len(self.faults)
-        self.requests_to: defaultdict[str, int] = defaultdict(int)
-        self.lock = threading.Lock()
-
-    def choose(self, target: str, what: str) -> Fault | None:
-        """The fault to apply to this request to `target` (a page's path and query, or
-        `/graphql/<operation>`), if any; `what` is `search`, `title` or the operation."""
-        with self.lock:
-            nth = self.requests_to[target]
-            self.requests_to[target] += 1
-            for index, fault in enumerate(self.faults):
-                if not target.startswith(fault.path):
-                    continue
-                if what not in FAULT_TARGETS.get(fault.kind, {what}):
-                    continue
-                if fault.times is not None and self.applied[index] >= fault.times:
-                    continue
-                if fault.rate < 1.0 and self._chance(fault, target, nth) >= fault.rate:
-                    continue
-                self.applied[index] += 1
-                return fault
-        return None
-
-    def _chance(self, fault: Fault, target: str, nth: int) -> float:
-        key = f"{self.seed}|{fault.kind}|{target}|{nth}".encode()
-        digest = hashlib.blake2b(key, digest_size=8).digest()
-        return int.from_bytes(digest, "big") / 2**64
-
-
 class ReplayServer:
     """IMDb on 127.0.0.1 from the synthetic catalogue. `day=None` serves today's UTC date,
     read at each request. Use as a context manager, or `start()` and `stop()`."""
@@ -222,7 +89,7 @@ class ReplayServer:
         catalogue: Catalogue | None = None,
         license: License | None = None,
     ) -> None:
-        self._faults = _Faults(faults, seed)  # first: a bad spec fails before any work
+        self._faults = Faults(faults, seed)  # first: a bad spec fails before any work
         self.license = license or License()
         self.host = host
         self.port = port
@@ -302,7 +169,7 @@ class ReplayServer:
 
     def set_faults(self, faults: Sequence[Fault | str]) -> None:
         """Replace the faults (all specs are checked first); their counts start again."""
-        self._faults = _Faults(faults, self.seed)
+        self._faults = Faults(faults, self.seed)
 
     def reset(self) -> None:
         """Forget the request log."""
@@ -454,7 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
             replay.catalogue,
             replay.today(),
             request,
-            kind if kind in graphql.ANSWER_FAULTS else None,
+            kind if kind in ANSWER_FAULTS else None,
         )
         return (
             fault,

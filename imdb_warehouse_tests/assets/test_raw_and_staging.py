@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from imdb_warehouse.assets import raw, staging
-from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
+from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive

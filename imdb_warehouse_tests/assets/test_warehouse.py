@@ -10,8 +10,8 @@ import pytest
 from psycopg import sql as pgsql
 
 from imdb_warehouse.assets import analytics, keys, raw, staging, warehouse
-from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
+from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources import io_manager as io_manager_module

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from imdb_warehouse.replay import pages
-from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.imdb.genres import IMDB_GENRES, MOVIE_GENRES
 from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS
+from imdb_warehouse.replay import pages
+from imdb_warehouse.replay.catalogue import Catalogue
 
 DAY = date(2025, 6, 1)
 NEXT_DATA = re.compile(r'<script id="__NEXT_DATA__" type="application/json">(.*?)</script>', re.S)
@@ -279,9 +279,7 @@ def test_title_pages_show_money_and_missing_values_as_imdb_does(catalogue):
 
 def test_an_unreleased_movie_has_no_rating_and_unknown_credits(catalogue):
     movie = next(m for m in catalogue.movies if m.unreleased and m.present_on(DAY))
-    atf = pages.title_data(catalogue, movie.title_id, DAY)["props"]["pageProps"][
-        "aboveTheFoldData"
-    ]
+    atf = pages.title_data(catalogue, movie.title_id, DAY)["props"]["pageProps"]["aboveTheFoldData"]
     assert atf["ratingsSummary"]["aggregateRating"] is None
     assert atf["ratingsSummary"]["voteCount"] == 0
     for group in atf["principalCredits"]:

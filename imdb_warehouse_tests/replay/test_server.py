@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from imdb_warehouse.imdb.urls import search_url, title_url
 from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.replay.server import Fault, ReplayServer, parse_fault
-from imdb_warehouse.imdb.urls import search_url, title_url
 
 DAY = date(2025, 6, 1)
 NEXT_DATA = re.compile(r'<script id="__NEXT_DATA__" type="application/json">(.*?)</script>', re.S)

