@@ -88,9 +88,12 @@ class ReplayServer:
         seed: int = 0,
         catalogue: Catalogue | None = None,
         license: License | None = None,
+        public_headers: Sequence[str] = ("x-imdb-client-name", "Referer"),
     ) -> None:
         self._faults = Faults(faults, seed)  # first: a bad spec fails before any work
         self.license = license or License()
+        # The public endpoint's header rule: one of these, besides Content-Type JSON.
+        self.public_headers = tuple(public_headers)
         self.host = host
         self.port = port
         self.seed = seed
@@ -292,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers = {"x-amzn-ErrorType": error_type}
                 return None, None, _Response(403, json.dumps({"message": message}), JSON, headers)
         elif endpoint == "/":
-            if not (self.headers.get("x-imdb-client-name") or self.headers.get("Referer")):
+            if not any(self.headers.get(name) for name in replay.public_headers):
                 return None, None, _Response(403, _message_page("403 ERROR: Request blocked"))
             content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if content_type != "application/json":

@@ -1,15 +1,23 @@
-"""ImdbClient over real HTTP to the offline IMDb (the replay server), faults included."""
+"""ImdbClient over real HTTP to the offline IMDb (the replay server): its GraphQL endpoints,
+public and licensed, and its pages, faults included."""
 
+import json
+import logging
 from datetime import date
 from itertools import pairwise
 
 import pytest
+import requests
 
+from imdb_warehouse.imdb import graphql
+from imdb_warehouse.replay.licensed import License
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
+from imdb_warehouse_tests.helpers import replay_client
 
 DAY = date(2025, 3, 1)
 SEARCH = "/search/title/?title_type=feature&genres=drama"
+LICENSE = License()
 
 
 @pytest.fixture(scope="module")
@@ -27,75 +35,224 @@ def server(replay):
 
 
 def client(server: ReplayServer, **overrides) -> ImdbClient:
-    settings = {
-        "base_url": server.url,
-        "min_interval_seconds": 0.0,
-        "backoff_seconds": 0.05,
-        "max_retries": 2,
-        "read_timeout_seconds": 0.5,
-        "today": DAY.isoformat(),
-    }
-    return ImdbClient(**{**settings, **overrides})
+    return replay_client(server, DAY, **{"read_timeout_seconds": 0.5, **overrides})
+
+
+def ask_list(imdb: ImdbClient, genre: str = "drama"):
+    return imdb.graphql(graphql.LIST_QUERY, graphql.list_variables(genre), "GenreList")
 
 
 def statuses(server: ReplayServer) -> list[int]:
-    return [r.status for r in server.requests if not r.path.startswith("/__replay__")]
+    return [r.status for r in server.requests]
 
 
-def test_requests_go_one_at_a_time_a_second_apart_and_identify_themselves(server):
-    imdb = client(server, min_interval_seconds=1.0)
-    for genre in ("drama", "comedy", "horror"):
+def gaps(server: ReplayServer) -> list[float]:
+    """Seconds from the end of each request to the start of the next."""
+    return [after.started - before.finished for before, after in pairwise(server.requests)]
+
+
+@pytest.fixture
+def licensed(monkeypatch, server):
+    """The environment of a licensed subscription, with the replay's test credentials."""
+    for name, value in {
+        "IMDB_API_KEY": LICENSE.api_key,
+        "IMDB_DATA_SET_ID": LICENSE.data_set_id,
+        "IMDB_REVISION_ID": LICENSE.revision_id,
+        "IMDB_ASSET_ID": LICENSE.asset_id,
+        "AWS_ACCESS_KEY_ID": LICENSE.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": LICENSE.secret_access_key,
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return client(server, graphql_url=f"{server.url}/v1")
+
+
+# --- manners, on every path ---
+
+
+def test_requests_go_one_at_a_time_spaced_and_identify_themselves(server):
+    imdb = client(server, min_interval_seconds=0.5)
+    for genre in ("drama", "comedy"):
+        assert ask_list(imdb, genre).status == 200
         assert imdb.fetch_search_page(genre).status == 200
-    requests = server.requests
-    assert len(requests) == 3
-    for before, after in pairwise(requests):
-        assert after.started - before.started >= 0.99
-        assert after.started >= before.finished  # never two in flight
-    assert all("Mozilla/5.0" in r.user_agent and "imdb_warehouse" in r.user_agent for r in requests)
-    assert all(r.accept_language.startswith("en-US") for r in requests)
-    assert requests[0].path == (
+    requests_ = server.requests
+    assert [r.method for r in requests_] == ["POST", "GET", "POST", "GET"]
+    assert all(gap >= 0.49 for gap in gaps(server))  # never two in flight, always spaced
+    assert all(
+        r.user_agent.startswith("imdb_warehouse/") and "(+https://" in r.user_agent
+        for r in requests_
+    )
+    assert "Mozilla" not in requests_[0].user_agent  # no browser disguise
+    assert requests_[1].path == (
         "/search/title/?title_type=feature&genres=drama&languages=en&sort=popularity,asc&count=50"
     )
 
 
-def test_a_429_is_retried_after_the_time_it_asks_for(server):
-    server.set_faults([f"429:path={SEARCH},times=1,seconds=1"])
-    page = client(server).fetch_search_page("drama")
-    assert page.status == 200 and b"__NEXT_DATA__" in page.body
-    first, second = server.requests
-    assert (first.status, second.status) == (429, 200)
-    assert second.started - first.finished >= 0.95  # Retry-After: 1
+@pytest.mark.parametrize(
+    "fault", ["503", "504", "429:seconds=0", "rate-exceeded", "partial", "truncated"]
+)
+def test_retries_are_spaced_by_the_interval_too(server, fault):
+    server.set_faults([f"{fault},times=2" if ":" in fault else f"{fault}:times=2"])
+    exchange = ask_list(client(server, min_interval_seconds=0.4, backoff_seconds=0.0))
+    assert exchange.status == 200 and exchange.attempts == 3
+    assert "errors" not in json.loads(exchange.body)
+    assert len(server.requests) == 3
+    assert all(gap >= 0.39 for gap in gaps(server)), gaps(server)
 
 
-@pytest.mark.parametrize("kind", ["503", "slow", "truncated"])
-def test_passing_failures_are_retried_to_success(server, kind):
-    server.set_faults([f"{kind}:path={SEARCH},times=2,seconds=2"])
-    page = client(server).fetch_search_page("drama")
-    assert page.status == 200 and page.body.rstrip().endswith(b"</html>")
-    assert len(statuses(server)) == 3
+def test_the_html_path_spaces_its_retries_as_well(server):
+    server.set_faults([f"503:path={SEARCH},times=2"])
+    page = client(server, min_interval_seconds=0.4, backoff_seconds=0.0).fetch_search_page("drama")
+    assert page.status == 200 and statuses(server) == [503, 503, 200]
+    assert all(gap >= 0.39 for gap in gaps(server))
+
+
+def test_a_retry_after_longer_than_the_interval_is_honoured_and_logged(server, caplog):
+    server.set_faults(["429:times=1,seconds=1"])
+    with caplog.at_level(logging.WARNING):
+        exchange = ask_list(client(server, min_interval_seconds=0.1))
+    assert exchange.status == 200 and statuses(server) == [429, 200]
+    assert gaps(server)[0] >= 0.95
+    assert "HTTP 429; retry 1 of 2 in 1.0 s" in caplog.text
+
+
+def test_a_retry_after_over_the_cap_fails_at_once_naming_the_wait(server):
+    server.set_faults(["429:seconds=600"])
+    with pytest.raises(ImdbError, match=r"asks to wait 600 s \(Retry-After\), longer than"):
+        ask_list(client(server, max_retry_after_seconds=60))
+    assert statuses(server) == [429]
+
+
+def test_a_lasting_failure_gives_the_last_answer_and_its_tries(server):
+    server.set_faults(["rate-exceeded"])
+    exchange = ask_list(client(server))
+    assert exchange.status == 200 and exchange.attempts == 3
+    with pytest.raises(graphql.GraphQLAnswerError, match="Rate exceeded") as error:
+        graphql.answer_data(exchange.body)
+    assert error.value.transient
+    server.set_faults(["503"])
+    exchange = ask_list(client(server))
+    assert exchange.status == 503
+    assert "HTTP 503 after 3 tries with backoff" in client(server).refusal(exchange)
+
+
+def test_a_graphql_error_that_is_not_transient_is_not_retried(server):
+    server.set_faults(["drift"])
+    exchange = ask_list(client(server))
+    assert exchange.attempts == 1 and len(server.requests) == 1
+    with pytest.raises(graphql.GraphQLAnswerError, match="Cannot query field 'titleText'"):
+        graphql.answer_data(exchange.body)
+
+
+# --- the public endpoint's header rule ---
+
+
+def test_the_replay_enforces_the_public_header_rule(server):
+    body = json.dumps({"query": graphql.LIST_QUERY, "variables": graphql.list_variables("drama")})
+    url = f"{server.url}/"
+    assert requests.post(url, data=body, timeout=5).status_code == 403
+    referer = {"Referer": "https://www.imdb.com/"}
+    assert requests.post(url, data=body, headers=referer, timeout=5).status_code == 415
+    json_type = {**referer, "Content-Type": "application/json"}
+    answer = requests.post(url, data=body, headers=json_type, timeout=5)
+    assert answer.status_code == 200
+    assert "Public, commercial" in answer.json()["extensions"]["disclaimer"]
+    sent = ask_list(client(server)).request_headers
+    assert sent["Content-Type"] == "application/json" and sent["Referer"]
+
+
+def test_a_refusal_by_the_header_rule_says_so():
+    with ReplayServer(day=DAY, public_headers=["x-imdb-client-name"]) as strict:
+        exchange = ask_list(client(strict))
+        assert exchange.status == 403
+        message = client(strict).refusal(exchange)
+    assert "refuses requests without `Content-Type: application/json` and a `Referer`" in message
+
+
+# --- the licensed endpoint ---
+
+
+def test_the_licensed_endpoint_gets_the_key_the_ids_and_a_signature_that_verifies(server, licensed):
+    exchange = ask_list(licensed)
+    assert exchange.status == 200, exchange.body
+    assert graphql.genre_list(graphql.answer_data(exchange.body), "drama").titles
+    assert server.requests[-1].path == "/v1"
+    kept = exchange.request_headers
+    assert kept["x-amzn-dataexchange-asset-id"] == LICENSE.asset_id
+    assert not {"x-api-key", "Authorization", "X-Amz-Date"} & set(kept)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "refusal"),
+    [
+        ("AWS_SECRET_ACCESS_KEY", "not-the-secret", "InvalidSignatureException"),
+        ("AWS_ACCESS_KEY_ID", "SOMEONEELSE", "UnrecognizedClientException"),
+        ("IMDB_API_KEY", "wrong-key", "ForbiddenException"),
+        ("IMDB_ASSET_ID", "another-asset", "AccessDeniedException"),
+    ],
+)
+def test_a_licensed_request_that_does_not_verify_is_refused_without_the_secret(
+    server, licensed, monkeypatch, caplog, variable, value, refusal
+):
+    monkeypatch.setenv(variable, value)
+    with caplog.at_level(logging.DEBUG):
+        exchange = ask_list(licensed)
+        message = licensed.refusal(exchange)
+    assert exchange.status == 403 and refusal in message
+    assert "licensed IMDb API refused" in message
+    shown = message + caplog.text + repr(exchange)
+    for secret in (LICENSE.secret_access_key, LICENSE.api_key, "not-the-secret", "wrong-key"):
+        assert secret not in shown
+
+
+def test_licensed_settings_that_are_missing_are_named(server, licensed, monkeypatch):
+    monkeypatch.delenv("IMDB_REVISION_ID")
+    with pytest.raises(ImdbError, match="needs IMDB_REVISION_ID"):
+        ask_list(licensed)
+    monkeypatch.setenv("IMDB_REVISION_ID", LICENSE.revision_id)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(ImdbError, match=r"no(ne were)? found"):
+        ask_list(licensed)
+    assert server.requests == []
+
+
+def test_the_licensed_endpoint_is_the_default_once_a_key_is_set(monkeypatch):
+    monkeypatch.delenv("IMDB_GRAPHQL_URL", raising=False)
+    monkeypatch.delenv("IMDB_API_KEY", raising=False)
+    assert ImdbClient().resolved_graphql_url() == "https://api.graphql.imdb.com/"
+    monkeypatch.setenv("IMDB_API_KEY", "k")
+    assert ImdbClient().resolved_graphql_url().startswith("https://api-fulfill.dataexchange.")
+
+
+# --- pages ---
 
 
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
-        ("503", "HTTP 503 after 2 retries"),
-        ("slow:seconds=2", "no answer within 0.5 s in 3 tries"),
-        ("truncated", "the response was cut short 3 times"),
+        ("503", "HTTP 503 after 3 tries"),
+        ("slow:seconds=2", "no answer within 0.5 s, still after 2 retries"),
+        ("truncated", "the answer was cut short, still after 2 retries"),
         ("challenge", "bot challenge (HTTP 202, x-amzn-waf-action: challenge)"),
         ("redirect-away", "redirected to https://elsewhere.invalid/"),
         ("404", "HTTP 404"),
     ],
 )
-def test_lasting_failures_fail_with_a_message_naming_the_cause(server, fault, message):
+def test_lasting_page_failures_fail_with_a_message_naming_the_cause(server, fault, message):
     server.set_faults([fault])
     with pytest.raises(ImdbError, match=message.replace("(", r"\(").replace(")", r"\)")) as error:
         client(server).fetch_search_page("drama")
     assert f"{server.url}/search/title/" in str(error.value)
 
 
-def test_a_challenge_is_not_retried(server):
+def test_a_challenge_is_not_retried_and_says_the_wall_is_permanent(server):
     server.set_faults(["challenge"])
-    with pytest.raises(ImdbError):
+    with pytest.raises(ImdbError, match=r"for good.*use IMDB_SOURCE=graphql"):
         client(server).fetch_search_page("drama")
     assert statuses(server) == [202]
 
@@ -107,22 +264,39 @@ def test_a_removed_title_answers_its_status_instead_of_failing(server):
     assert imdb.fetch_title_page("tt0000410").status == 410
 
 
-def test_a_response_over_the_size_limit_is_refused(server):
+def test_an_answer_over_the_size_limit_is_refused(server):
     with pytest.raises(ImdbError, match="over the limit of 10,000 bytes"):
         client(server, max_response_bytes=10_000).fetch_search_page("drama")
+    with pytest.raises(ImdbError, match="over the limit of 10,000 bytes"):
+        ask_list(client(server, max_response_bytes=10_000))
 
 
-def test_the_base_url_comes_from_the_environment(monkeypatch, server):
+# --- configuration ---
+
+
+def test_the_endpoints_come_from_the_environment(monkeypatch, server):
     monkeypatch.setenv("IMDB_BASE_URL", server.url)
+    monkeypatch.setenv("IMDB_GRAPHQL_URL", f"{server.url}/")
     imdb = ImdbClient(min_interval_seconds=0.0, today=DAY.isoformat())
+    assert imdb.resolved_source() == "graphql"
+    assert ask_list(imdb).status == 200
     assert imdb.search_url("sci-fi").startswith(f"{server.url}/search/title/?")
-    assert imdb.fetch_title_page(_some_title(server)).status == 200
     monkeypatch.delenv("IMDB_BASE_URL")
     assert ImdbClient().resolved_base_url() == "https://www.imdb.com"
 
 
-def _some_title(server: ReplayServer) -> str:
-    from imdb_warehouse.replay.catalogue import Catalogue
-
-    movies, _ = Catalogue().search("Drama", DAY)
-    return movies[0].title_id
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("IMDB_SOURCE", "xml", "IMDB_SOURCE='xml' is not a source; use graphql"),
+        ("IMDB_WAREHOUSE_TODAY", "tomorrow", "IMDB_WAREHOUSE_TODAY='tomorrow' is not a date"),
+        ("IMDB_MIN_INTERVAL_SECONDS", "soon", "IMDB_MIN_INTERVAL_SECONDS='soon' is not a number"),
+    ],
+)
+def test_bad_settings_are_named_in_one_line(monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    imdb = ImdbClient()
+    with pytest.raises(ImdbError, match=message):
+        imdb.resolved_source()
+        imdb.now()
+        imdb.interval()
