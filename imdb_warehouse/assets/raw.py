@@ -346,13 +346,19 @@ def _recent_reads(
 
 
 def _detail_row(
-    day: date, title_id: str, status: int, title_json, capture: Capture, source: str, url: str
+    day: date,
+    title_id: str,
+    available: bool,
+    status: int,
+    title_json,
+    capture: Capture,
+    source: str,
+    url: str,
 ) -> dict:
-    """A raw details row; the title is available when IMDb sent its details (`title_json`)."""
     return {
         "snapshot_date": day,
         "title_id": title_id,
-        "available": title_json is not None,
+        "available": available,
         "http_status": status,
         "title_json": None if title_json is None else json.dumps(title_json, ensure_ascii=False),
         "source": source,
@@ -387,13 +393,16 @@ def _graphql_title_rows(
     rows = []
     for title_id in title_ids:
         title, capture = found[title_id]
+        available = not graphql.is_unavailable(title)
         url = capture.envelope["request"]["url"]
-        rows.append(_detail_row(day, title_id, capture.status, title, capture, "graphql", url))
+        rows.append(
+            _detail_row(day, title_id, available, capture.status, title, capture, "graphql", url)
+        )
     return pl.DataFrame(rows, schema=polars_schema(RawTitlePages))
 
 
 def _read_titles(capture: Capture, imdb: ImdbClient) -> dict[str, tuple[dict | None, Capture]]:
-    """{title id asked: (the title, or None when IMDb does not have it; its capture)}."""
+    """{title id asked: (the title as IMDb sent it, its capture)}."""
     try:
         _check_exchange(capture, imdb)
         asked = capture.request_body["variables"]["ids"]
@@ -408,10 +417,7 @@ def _read_titles(capture: Capture, imdb: ImdbClient) -> dict[str, tuple[dict | N
         ) from None
     except GraphQLAnswerError as error:
         raise AnswerError(f"IMDb answered with errors: {error}") from None
-    return {
-        title_id: (None if graphql.is_unavailable(title) else title, capture)
-        for title_id, title in zip(asked, titles, strict=True)
-    }
+    return {title_id: (title, capture) for title_id, title in zip(asked, titles, strict=True)}
 
 
 def _archived_titles(
@@ -461,7 +467,9 @@ def _page_rows(
                 ) from None
             title_json = {"aboveTheFoldData": atf, "mainColumnData": mcd}
         url = imdb.title_url(title_id)
-        rows.append(_detail_row(day, title_id, status, title_json, capture, "html", url))
+        rows.append(
+            _detail_row(day, title_id, status == 200, status, title_json, capture, "html", url)
+        )
     if missing:
         raise dg.Failure(
             f"title pages of {day}: {day} is not today ({imdb.now().date()}, UTC) and "

@@ -210,12 +210,15 @@ RANKING_FIELDS = (
 
 
 def titles(data: dict, asked: Sequence[str]) -> list[dict | None]:
-    """DETAILS_QUERY's titles in the order asked; None for a title IMDb does not have (null,
-    or a title with null fields)."""
+    """DETAILS_QUERY's titles as sent, in the order asked (`is_unavailable` tells the titles
+    IMDb does not have: null, or with null fields)."""
     found = required(data, ("titles",), list)
     if len(found) != len(asked):
         raise LayoutChangeError(f"titles holds {len(found)} titles for {len(asked)} ids asked")
-    return [None if is_unavailable(title) else title for title in found]
+    for index, title in enumerate(found):
+        if title is not None and not isinstance(title, dict):
+            raise LayoutChangeError(f"titles[{index}] is {type(title).__name__}, expected object")
+    return found
 
 
 def is_unavailable(title: dict | None) -> bool:

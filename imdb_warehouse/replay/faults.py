@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Faults that change a GraphQL answer's content (the others replace the whole HTTP answer).
-ANSWER_FAULTS = ("rate-exceeded", "partial", "null-title", "drift", "empty-list", "dropped-filter")
+ANSWER_FAULTS = (
+    "rate-exceeded", "partial", "null-title", "drift", "empty-list", "short-list", "dropped-filter",
+)  # fmt: skip
 FAULT_KINDS = (
     "429",
     "503",
@@ -40,6 +42,7 @@ FAULT_TARGETS = {
     "drift": {"GenreList", "TitleDetails"},
     "null-title": {"TitleDetails"},
     "empty-list": {"GenreList"},
+    "short-list": {"GenreList"},
 }
 FAULT_KEYS = ("path", "rate", "times", "seconds")
 DEFAULT_SECONDS = {"429": 1.0, "slow": 30.0}
