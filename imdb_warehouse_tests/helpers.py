@@ -1,9 +1,10 @@
 """What several test modules build the same way."""
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from imdb_warehouse.replay.server import ReplayServer
-from imdb_warehouse.resources.imdb_client import ImdbClient
+from imdb_warehouse.resources.archive import Capture, PageArchive
+from imdb_warehouse.resources.imdb_client import Exchange, ImdbClient
 
 
 def replay_client(
@@ -21,3 +22,25 @@ def replay_client(
         "read_timeout_seconds": 2,
     }
     return ImdbClient(**{**settings, **overrides})
+
+
+def archive_answer(
+    archive: PageArchive,
+    kind: str,
+    day: date,
+    name: str,
+    body: bytes,
+    request_body: dict | None = None,
+    status: int = 200,
+) -> Capture:
+    """Put what IMDb might have sent on `day` into the archive, as the client would have: a
+    page (`request_body` None) or a GraphQL answer to the request `request_body`."""
+    exchange = Exchange(
+        url="https://api.graphql.imdb.com/" if request_body else f"https://www.imdb.com/{name}",
+        method="POST" if request_body else "GET",
+        status=status,
+        body=body,
+        fetched_at=datetime.combine(day, time(6), tzinfo=UTC),
+        request_body=request_body,
+    )
+    return archive.store(kind, day, name, exchange)

@@ -1,21 +1,40 @@
-"""Bad input through the pipeline: pages placed in the archive of a past day are what the raw
-assets read. Each gives the right rows or a clear error, and never harms what is stored."""
+"""Bad input through the pipeline: answers placed in the archive of a past day are what the raw
+assets read, GraphQL answers and pages alike. Each gives the right rows or a clear error, and
+never harms what is stored."""
 
-from datetime import UTC, date, datetime
+import json
+from datetime import date, timedelta
 
 import dagster as dg
 import pytest
 
 from imdb_warehouse.assets import raw, staging, warehouse
+from imdb_warehouse.imdb import graphql
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
+from imdb_warehouse_tests.helpers import archive_answer, replay_client
+from imdb_warehouse_tests.imdb.test_graphql import gql_list, gql_title
 from imdb_warehouse_tests.imdb.test_parse import item, page, search, title
 
 DAY = date(2025, 3, 1)
 ASSETS = [raw.imdb_search_results, staging.movie_rankings]
 one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
+
+
+def list_answer(titles: list[dict], total: int | None = None) -> bytes:
+    return json.dumps({"data": gql_list(titles, total)}, ensure_ascii=False).encode()
+
+
+def list_request(genre: str = "drama") -> dict:
+    variables = graphql.list_variables(genre)
+    return {"operationName": "GenreList", "query": graphql.LIST_QUERY, "variables": variables}
+
+
+def drama(title_id: str, **changes) -> dict:
+    """A GraphQL title of the drama list."""
+    return gql_title(title_id, titleGenres={"genres": [{"genre": {"genreId": "Drama"}}]}, **changes)
 
 
 @pytest.fixture
@@ -25,20 +44,32 @@ def pipeline(database_url, tmp_path):
     resources = {
         "postgres": postgres,
         "io_manager": PostgresPolarsIOManager(postgres=postgres),
-        "imdb": ImdbClient(base_url="http://127.0.0.1:9", today="2025-03-05"),  # DAY is past
+        # the days read are past: no request is made (the address answers nothing)
+        "imdb": ImdbClient(
+            graphql_url="http://127.0.0.1:9/", base_url="http://127.0.0.1:9", today="2025-03-05"
+        ),
         "archive": archive,
     }
 
-    def run(body: bytes) -> dg.ExecuteInProcessResult:
-        archive.store("search", DAY, "drama", body, datetime(2025, 3, 1, 6, tzinfo=UTC))
+    def run(body: bytes, source: str = "html", day: date = DAY) -> dg.ExecuteInProcessResult:
+        if source == "graphql":
+            archive_answer(archive, raw.GRAPHQL_LISTS, day, "drama", body, list_request())
+        else:
+            archive_answer(archive, raw.HTML_SEARCH, day, "drama", body)
         return dg.materialize(
-            ASSETS, resources=resources, partition_key=f"{DAY}|drama", raise_on_error=False
+            ASSETS, resources=resources, partition_key=f"{day}|drama", raise_on_error=False
         )
 
-    def run_title_pages(pages: dict[str, bytes]) -> dg.ExecuteInProcessResult:
-        """Archive the day's title pages, then read them into details and people."""
-        for title_id, body in pages.items():
-            archive.store("title", DAY, title_id, body, datetime(2025, 3, 1, 6, tzinfo=UTC))
+    def run_details(answers: dict[str, bytes], source: str = "html") -> dg.ExecuteInProcessResult:
+        """Archive the day's details (title pages, or one GraphQL batch), then read them into
+        details and people."""
+        for name, body in answers.items():
+            if source == "graphql":
+                ids = json.loads(name)
+                request = {"query": graphql.DETAILS_QUERY, "variables": {"ids": ids}}
+                archive_answer(archive, raw.GRAPHQL_TITLES, DAY, "batch-001", body, request)
+            else:
+                archive_answer(archive, raw.HTML_TITLE, DAY, name, body)
         return dg.materialize(
             [*ASSETS, raw.imdb_title_pages, staging.title_details, warehouse.dim_person],
             selection=[raw.TITLE_PAGES, staging.TITLE_DETAILS, warehouse.DIM_PERSON],
@@ -47,7 +78,7 @@ def pipeline(database_url, tmp_path):
             raise_on_error=False,
         )
 
-    run.title_pages = run_title_pages
+    run.details = run_details
     return run
 
 
@@ -67,19 +98,39 @@ NASTY_TITLES = [
 
 
 @one_backend
-def test_titles_with_quotes_newlines_emoji_and_sql_and_8_digit_ids_land_exactly(pipeline, sql):
-    items = [
-        item(f"tt{31000000 + i}", titleText=title, originalTitleText=title, plot=title)
-        for i, title in enumerate(NASTY_TITLES)
-    ]
-    assert pipeline(page(search(items, genre="Drama")).encode()).success
+@pytest.mark.parametrize("source", ["graphql", "html"])
+def test_titles_with_quotes_newlines_emoji_and_sql_and_8_digit_ids_land_exactly(
+    pipeline, sql, source
+):
+    ids = [f"tt{31000000 + i}" for i in range(len(NASTY_TITLES))]
+    if source == "graphql":
+        titles = [
+            drama(
+                t,
+                titleText={"text": n},
+                originalTitleText={"text": n},
+                plot={"plotText": {"plainText": n}},
+            )
+            for t, n in zip(ids, NASTY_TITLES, strict=True)
+        ]
+        body = list_answer(titles)
+    else:
+        items = [
+            item(t, titleText=n, originalTitleText=n, plot=n)
+            for t, n in zip(ids, NASTY_TITLES, strict=True)
+        ]
+        body = page(search(items, genre="Drama")).encode()
+    assert pipeline(body, source).success
     assert sql("SELECT title_id, title, plot FROM staging.movie_rankings ORDER BY rank") == [
-        (f"tt{31000000 + i}", title, title) for i, title in enumerate(NASTY_TITLES)
+        (t, n, n) for t, n in zip(ids, NASTY_TITLES, strict=True)
     ]
 
 
 @one_backend
-def test_people_with_quotes_newlines_emoji_and_sql_in_their_names_land_exactly(pipeline, sql):
+@pytest.mark.parametrize("source", ["graphql", "html"])
+def test_people_with_quotes_newlines_emoji_and_sql_in_their_names_land_exactly(
+    pipeline, sql, source
+):
     title_id = "tt31000001"
     names = {f"nm{12345670 + i}": name for i, name in enumerate(NASTY_TITLES)}
     credits = [
@@ -89,9 +140,14 @@ def test_people_with_quotes_newlines_emoji_and_sql_in_their_names_land_exactly(p
             "credits": [{"name": {"nameText": {"text": n}, "id": nm}} for nm, n in names.items()],
         }
     ]
-    assert pipeline(page(search([item(title_id)], genre="Drama")).encode()).success
-    body = page(title(id=title_id, principalCredits=credits)).encode()
-    assert pipeline.title_pages({title_id: body}).success
+    if source == "graphql":
+        assert pipeline(list_answer([drama(title_id)]), source).success
+        details = {"titles": [drama(title_id, principalCredits=credits)]}
+        answers = {json.dumps([title_id]): json.dumps({"data": details}).encode()}
+    else:
+        assert pipeline(page(search([item(title_id)], genre="Drama")).encode()).success
+        answers = {title_id: page(title(id=title_id, principalCredits=credits)).encode()}
+    assert pipeline.details(answers, source).success
     assert sql("SELECT person_id, name FROM warehouse.dim_person ORDER BY person_id") == sorted(
         names.items()
     )
@@ -101,44 +157,103 @@ def test_people_with_quotes_newlines_emoji_and_sql_in_their_names_land_exactly(p
 
 
 @one_backend
-def test_every_optional_key_missing_gives_nulls(pipeline, sql):
-    bare = {"titleId": "tt0000001", "titleText": "Bare"}
-    assert pipeline(page(search([bare], genre="Drama")).encode()).success
+@pytest.mark.parametrize("source", ["graphql", "html"])
+def test_every_optional_key_missing_gives_nulls(pipeline, sql, source):
+    if source == "graphql":
+        bare = {"id": "tt0000001", "titleText": {"text": "Bare"}}
+        # IMDb's total says there is one: the list is whole, though it lacks the genre field
+        body = json.dumps({"data": gql_list([bare], 1)}).encode()
+    else:
+        bare = {"titleId": "tt0000001", "titleText": "Bare"}
+        body = page(search([bare], genre="Drama")).encode()
+    result = pipeline(body, source)
+    if source == "graphql":  # without genres, the list cannot show it applied the genre filter
+        assert not result.success and "dropped the genre filter 'Drama'" in _failure(result)
+        body = list_answer([{**bare, "titleGenres": {"genres": [{"genre": {"genreId": "Drama"}}]}}])
+        assert pipeline(body, source, day=DAY + timedelta(days=1)).success
+    else:
+        assert result.success
     [row] = sql(
         "SELECT original_title, title_type, release_year, release_date, runtime_minutes, "
-        "certificate, genres, plot, rating, votes, metascore FROM staging.movie_rankings"
+        "certificate, plot, rating, votes, metascore FROM staging.movie_rankings"
     )
-    assert row == (None, None, None, None, None, None, [], None, None, None, None)
+    assert row == (None,) * 10
 
 
 @one_backend
-def test_an_empty_result_list_is_an_empty_day(pipeline, sql):
-    assert pipeline(page(search([], total=0, genre="Drama")).encode()).success
-    assert sql("SELECT count(*) FROM staging.movie_rankings") == [(0,)]
+@pytest.mark.parametrize("source", ["graphql", "html"])
+@pytest.mark.parametrize("total", [0, 2456])
+def test_an_empty_list_is_a_failure_never_an_empty_day(pipeline, sql, source, total):
+    """Found when tried: a genre answered with zero items while IMDb's total was 2,456 loaded
+    an empty day, and every check passed."""
+    if source == "graphql":
+        body = list_answer([], total)
+    else:
+        body = page(search([], total=total, genre="Drama")).encode()
+    result = pipeline(body, source)
+    assert not result.success
+    message = _failure(result)
+    assert f"the drama list of {DAY}" in message
+    assert f"IMDb sent an empty list (its total: {total:,})" in message
+    assert sql("SELECT to_regclass('staging.movie_rankings')") == [(None,)]
 
 
 @one_backend
 @pytest.mark.parametrize(
-    ("body", "cause"),
+    ("source", "body", "cause"),
     [
-        (page(search([item()], genre="Drama")).encode()[:-2000], 'no <script id="__NEXT_DATA__">'),
         (
+            "html",
+            page(search([item()], genre="Drama")).encode()[:-2000],
+            'no <script id="__NEXT_DATA__">',
+        ),
+        (
+            "html",
             page(search([item()], genre="Drama")).replace('"total": 1', '"total": 1,,').encode(),
             "not valid JSON",
         ),
-        (b"\xff\xfe" + page(search([item()], genre="Drama")).encode(), "not valid UTF-8"),
+        ("html", b"\xff\xfe" + page(search([item()], genre="Drama")).encode(), "not valid UTF-8"),
         (
+            "html",
             page(search([item()], total=None, genre="Drama"))
             .replace('"total": 1', '"total": "1"')
             .encode(),
             "total is str",
         ),
         (
+            "html",
             page(search([item(ratingSummary={"aggregateRating": "high"})], genre="Drama")).encode(),
             "aggregateRating is str",
         ),
-        (page(search([item(titleId=...)], genre="Drama")).encode(), "titleId is missing"),
-        (b"<html><body>Something else entirely</body></html>", 'no <script id="__NEXT_DATA__">'),
+        ("html", page(search([item(titleId=...)], genre="Drama")).encode(), "titleId is missing"),
+        (
+            "html",
+            b"<html><body>Something else entirely</body></html>",
+            'no <script id="__NEXT_DATA__">',
+        ),
+        ("graphql", list_answer([drama("tt0000001")])[:-30], "the answer is not JSON"),
+        ("graphql", b"\xff\xfe" + list_answer([drama("tt0000001")]), "the answer is not JSON"),
+        (
+            "graphql",
+            json.dumps({"data": {"advancedTitleSearch": {"total": "1", "edges": []}}}).encode(),
+            "advancedTitleSearch.total is str",
+        ),
+        (
+            "graphql",
+            list_answer([drama("tt0000001", ratingsSummary={"aggregateRating": "high"})]),
+            "aggregateRating is str",
+        ),
+        ("graphql", list_answer([drama("tt0000001", titleText=None)]), "titleText.text is missing"),
+        (
+            "graphql",
+            json.dumps({"errors": [{"message": "Rate exceeded"}], "data": None}).encode(),
+            "IMDb answered with errors: Rate exceeded",
+        ),
+        (
+            "graphql",
+            json.dumps({"data": {"titles": []}}).encode(),
+            "advancedTitleSearch is missing",
+        ),
     ],
     ids=[
         "truncated-html",
@@ -148,21 +263,34 @@ def test_an_empty_result_list_is_an_empty_day(pipeline, sql):
         "rating-wrong-type",
         "no-title-id",
         "not-imdb",
+        "gql-truncated",
+        "gql-invalid-utf8",
+        "gql-total-wrong-type",
+        "gql-rating-wrong-type",
+        "gql-null-title-text",
+        "gql-errors",
+        "gql-other-query",
     ],
 )
-def test_a_bad_page_fails_clearly_and_leaves_the_day_as_it_was(pipeline, sql, body, cause):
-    assert pipeline(
-        page(search([item("tt0000001"), item("tt0000002")], genre="Drama")).encode()
-    ).success
+def test_a_bad_answer_fails_clearly_and_leaves_the_warehouse_as_it_was(
+    pipeline, sql, source, body, cause
+):
+    good = (
+        list_answer([drama("tt0000001"), drama("tt0000002")])
+        if source == "graphql"
+        else page(search([item("tt0000001"), item("tt0000002")], genre="Drama")).encode()
+    )
+    assert pipeline(good, source).success
     before = (
         sql("SELECT * FROM staging.movie_rankings ORDER BY rank"),
         sql("SELECT * FROM raw.imdb_search_results"),
     )
-    result = pipeline(body)
+    later = DAY + timedelta(days=1)
+    result = pipeline(body, source, day=later)
     assert not result.success
     message = _failure(result)
-    assert "search page 2025-03-01|drama" in message and cause in message
-    assert "archive" in message
+    assert f"the drama list of {later}" in message and cause in message, message
+    assert "none of its 1 archived captures loads" in message and "/archive/" in message
     after = (
         sql("SELECT * FROM staging.movie_rankings ORDER BY rank"),
         sql("SELECT * FROM raw.imdb_search_results"),
@@ -171,23 +299,22 @@ def test_a_bad_page_fails_clearly_and_leaves_the_day_as_it_was(pipeline, sql, bo
 
 
 @one_backend
-def test_a_page_over_the_size_limit_is_refused_and_nothing_changes(database_url, sql, tmp_path):
+@pytest.mark.parametrize("source", ["graphql", "html"])
+def test_an_answer_over_the_size_limit_is_refused_and_nothing_changes(
+    database_url, sql, tmp_path, source
+):
     with ReplayServer(day=DAY) as replay:
         postgres = PostgresResource(database_url=database_url)
         resources = {
             "postgres": postgres,
             "io_manager": PostgresPolarsIOManager(postgres=postgres),
-            "imdb": ImdbClient(
-                base_url=replay.url,
-                today=DAY.isoformat(),
-                min_interval_seconds=0,
-                max_response_bytes=100_000,
-            ),
+            "imdb": replay_client(replay, DAY, source, max_response_bytes=20_000),
             "archive": PageArchive(root=str(tmp_path / "archive")),
         }
         result = dg.materialize(
             ASSETS, resources=resources, partition_key=f"{DAY}|drama", raise_on_error=False
         )
     assert not result.success
-    assert "over the limit of 100,000 bytes" in _failure(result)
+    assert "over the limit of 20,000 bytes" in _failure(result)
     assert sql("SELECT to_regclass('raw.imdb_search_results')") == [(None,)]
+    assert not (tmp_path / "archive").exists() or not any((tmp_path / "archive").rglob("*.gz"))

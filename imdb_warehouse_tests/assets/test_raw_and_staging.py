@@ -292,7 +292,7 @@ def test_a_past_day_is_rebuilt_from_its_archive_without_a_request(resources, sql
 
     result = run_lists(
         later, genres=["adventure"], day=DAY - timedelta(days=1), raise_on_error=False
-    )  # noqa: E501
+    )
     assert not result.success
     message = failure(result)
     assert f"is not today ({DAY + timedelta(days=3)}, UTC) and nothing of it is archived" in message
@@ -317,7 +317,7 @@ def test_a_failed_recapture_keeps_the_good_capture_and_the_day_can_be_rebuilt(
     assert (
         sql("SELECT rank, item_json, archive_path FROM raw.imdb_search_results ORDER BY rank")
         == good
-    )  # noqa: E501
+    )
 
 
 GRAPHQL_FAULTS = [
@@ -396,7 +396,7 @@ def test_a_title_imdb_no_longer_has_is_recorded_and_warned_about_not_failed(
     assert run_lists(resources).success
     [(first,)] = sql(
         "SELECT title_id FROM staging.movie_rankings WHERE genre = 'action' AND rank = 1"
-    )  # noqa: E501
+    )
     if source == "graphql":
         replay.set_faults(["null-title:path=/graphql/TitleDetails"])
         ranked = sql("SELECT title_id FROM staging.movie_rankings ORDER BY genre, rank")
@@ -451,7 +451,8 @@ def test_a_row_that_breaks_the_staging_model_blocks_the_write_and_shows_the_row(
     rating = "ratingsSummary" if source == "graphql" else "ratingSummary"
     sql(
         "UPDATE raw.imdb_search_results SET item_json = jsonb_set(item_json::jsonb, "
-        f"'{{{rating},aggregateRating}}', '11')::text WHERE genre = 'action' AND rank = 3"
+        "%s::text[], '11')::text WHERE genre = 'action' AND rank = 3",
+        ([rating, "aggregateRating"],),
     )
     result = dg.materialize(
         ALL_ASSETS,
