@@ -12,8 +12,8 @@ from imdb_warehouse.assets import analytics, keys, raw, staging, warehouse
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
-from imdb_warehouse.resources.imdb_client import ImdbClient
 from imdb_warehouse.schedules import DETAILS, lists_tags
+from imdb_warehouse_tests.helpers import replay_client
 
 DAY = date(2025, 3, 1)
 GENRES = ["drama", "family", "fantasy"]  # a range of the genre partitions
@@ -27,19 +27,30 @@ def replay():
         yield server
 
 
-def _resources(database_url: str, replay: ReplayServer, tmp_path) -> dict:
+PASSING = {
+    # a GraphQL day is a few requests: each fault strikes at most once, somewhere
+    "graphql": [
+        "503:rate=0.5,times=1", "429:rate=0.5,times=1,seconds=0", "504:rate=0.5,times=1",
+        "rate-exceeded:rate=0.5,times=1", "partial:rate=0.5,times=1",
+        "truncated:rate=0.5,times=1", "slow:rate=0.5,times=1,seconds=2",
+    ],
+    "html": [
+        "503:rate=0.2", "429:rate=0.2,seconds=0", "truncated:rate=0.1", "slow:rate=0.05,seconds=2",
+    ],
+}  # fmt: skip
+LASTING = {
+    "graphql": ["rate-exceeded:rate=0.3", "503:rate=0.3", "drift:path=/graphql/TitleDetails"],
+    "html": ["challenge:rate=0.3", "503:rate=0.2", "layout:path=/title/,rate=0.2"],
+}
+CAUSES = ("bot challenge", "HTTP 503", "__NEXT_DATA__", "Rate exceeded", "Cannot query field")
+
+
+def _resources(database_url: str, replay: ReplayServer, tmp_path, source: str) -> dict:
     postgres = PostgresResource(database_url=database_url)
     return {
         "postgres": postgres,
         "io_manager": PostgresPolarsIOManager(postgres=postgres),
-        "imdb": ImdbClient(
-            base_url=replay.url,
-            today=DAY.isoformat(),
-            min_interval_seconds=0,
-            backoff_seconds=0.01,
-            max_retries=6,
-            read_timeout_seconds=1,
-        ),
+        "imdb": replay_client(replay, DAY, source, max_retries=8, read_timeout_seconds=1),
         "archive": PageArchive(root=str(tmp_path / "archive")),
     }
 
@@ -85,13 +96,12 @@ def _failure(results) -> str:
 
 
 @one_backend
+@pytest.mark.parametrize("source", ["graphql", "html"])
 def test_passing_faults_at_a_rate_are_retried_and_the_day_lands_once(
-    database_url, sql, replay, tmp_path
+    database_url, sql, replay, tmp_path, source
 ):
-    replay.set_faults(
-        ["503:rate=0.2", "429:rate=0.2,seconds=0", "truncated:rate=0.1", "slow:rate=0.05,seconds=2"]
-    )
-    results = _refresh(_resources(database_url, replay, tmp_path))
+    replay.set_faults(PASSING[source])
+    results = _refresh(_resources(database_url, replay, tmp_path, source))
     assert [r.success for r in results] == [True, True, True], _failure(results)
     faults = [r.fault for r in replay.requests if r.fault]
     assert len({str(f).split(":")[0] for f in faults}) >= 3, faults  # the mix did happen
@@ -102,18 +112,17 @@ def test_passing_faults_at_a_rate_are_retried_and_the_day_lands_once(
 
 
 @one_backend
+@pytest.mark.parametrize("source", ["graphql", "html"])
 def test_lasting_faults_fail_naming_the_cause_and_a_rerun_completes_the_day(
-    database_url, sql, replay, tmp_path
+    database_url, sql, replay, tmp_path, source
 ):
-    resources = _resources(database_url, replay, tmp_path)
-    replay.set_faults(["challenge:rate=0.3", "503:rate=0.2", "layout:path=/title/,rate=0.2"])
+    resources = _resources(database_url, replay, tmp_path, source)
+    replay.set_faults(LASTING[source])
     results = _refresh(resources)
     assert not results[-1].success
     message = _failure(results)
-    assert any(cause in message for cause in ("bot challenge", "HTTP 503", "__NEXT_DATA__")), (
-        message
-    )
-    assert "search page" in message or "title page" in message
+    assert any(cause in message for cause in CAUSES), message
+    assert any(where in message for where in (" list of ", "details of ", "title page ")), message
     _each_list_whole_or_absent(sql)  # nothing partial
 
     replay.set_faults([])
