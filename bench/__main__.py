@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 # Dagster's beta/preview notices on our asset definitions are not benchmark output.
 warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
 
-from bench import io_manager, parse, refresh, warehouse  # noqa: E402
+from bench import io_manager, parse, refresh, sources, warehouse  # noqa: E402
 from bench.common import Figure, scratch_database  # noqa: E402
 from imdb_warehouse.resources.postgres import configured_database_url  # noqa: E402
 
-SUITES = [parse, io_manager, warehouse, refresh]
+SUITES = [parse, io_manager, warehouse, refresh, sources]
 
 
 def main() -> int:

@@ -4,11 +4,11 @@ import time
 from datetime import date
 
 from bench.common import Figure
-from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.imdb.parse import parse_search_page, parse_title_page
-from imdb_warehouse.replay.pages import search_page, title_page
 from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS
 from imdb_warehouse.partitions import GENRES
+from imdb_warehouse.replay.catalogue import Catalogue
+from imdb_warehouse.replay.pages import search_page, title_page
 
 DAY = date(2025, 6, 1)
 

@@ -1,8 +1,9 @@
 """A whole daily refresh of all 22 genres: through Dagster, and the same work as plain functions.
 
-Each side runs in a child process of its own, against its own scratch database and page
-archive, reading the replay server this process serves: a first day (every title page), then
-three steady days (the title pages of the titles new that day), of which the median counts.
+Each side runs in a child process of its own, against its own scratch database and archive,
+reading the replay server this process serves on the default source (GraphQL: the lists, then
+every listed movie's details in batches): a first day, then three steady days, of which the
+median counts.
 The child reports the wall times, the page requests, the warehouse's row counts and its peak
 resident memory (VmHWM).
 
@@ -57,10 +58,10 @@ def run(admin_url: str) -> list[Figure]:
         Figure("daily_refresh_dagster_in_memory_instance", in_memory["steady_seconds"], "s"),
         Figure("daily_refresh_ratio", seconds / floor, "×", f"≤ {GOAL_RATIO:.0f}",
                seconds / floor <= GOAL_RATIO),
-        Figure("daily_refresh_pages", statistics.median(dagster["steady_requests"]), "pages"),
+        Figure("daily_refresh_requests", statistics.median(dagster["steady_requests"]), "requests"),
         Figure("first_day_refresh_dagster", dagster["first_seconds"], "s"),
         Figure("first_day_refresh_plain", plain["first_seconds"], "s"),
-        Figure("first_day_refresh_pages", dagster["first_requests"], "pages"),
+        Figure("first_day_refresh_requests", dagster["first_requests"], "requests"),
         Figure("warehouse_rows_after_four_days", sum(dagster["rows"].values()), "rows"),
         Figure("daily_refresh_peak_memory_dagster", dagster["peak_mb"], "MB", f"≤ {GOAL_MB:.0f}",
                dagster["peak_mb"] <= GOAL_MB),
@@ -87,9 +88,7 @@ def _measure(mode: str, admin_url: str, replay_url: str) -> dict:
 
 
 def _child(mode: str, admin_url: str, replay_url: str) -> None:
-    from imdb_warehouse.resources.archive import ARCHIVE_VAR
-    from imdb_warehouse.resources.imdb_client import BASE_URL_VAR, INTERVAL_VAR, TODAY_VAR
-    from imdb_warehouse.resources.postgres import DATABASE_URL_VAR
+    from imdb_warehouse import settings
 
     refresh = {
         "dagster": _dagster_refresh,
@@ -99,17 +98,18 @@ def _child(mode: str, admin_url: str, replay_url: str) -> None:
     with scratch_database(admin_url) as url, tempfile.TemporaryDirectory() as home:
         os.environ.update(
             {
-                DATABASE_URL_VAR: url,
-                BASE_URL_VAR: replay_url,
-                INTERVAL_VAR: "0",
-                ARCHIVE_VAR: os.path.join(home, "archive"),
+                settings.DATABASE_URL.name: url,
+                settings.GRAPHQL_URL.name: f"{replay_url}/",
+                settings.BASE_URL.name: replay_url,
+                settings.MIN_INTERVAL.name: "0",
+                settings.ARCHIVE.name: os.path.join(home, "archive"),
                 "DAGSTER_HOME": home,
             }
         )
         report = {}
         seconds, pages = [], []
         for day in [FIRST_DAY, *STEADY_DAYS]:
-            os.environ[TODAY_VAR] = day.isoformat()
+            os.environ[settings.TODAY.name] = day.isoformat()
             _control(replay_url, "day", {"day": day.isoformat()})
             _control(replay_url, "reset", None)
             start = time.perf_counter()

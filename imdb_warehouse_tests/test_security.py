@@ -68,3 +68,106 @@ def test_the_grep_sees_each_kind_of_committed_secret():
         "IMDB_WAREHOUSE_DATABASE_URL: postgresql://warehouse:${WAREHOUSE_PASSWORD}@postgres:5432/x",
     ]:
         assert not _secrets_in(line), line
+
+
+def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
+    database_url, tmp_path, monkeypatch, caplog, sql
+):
+    """A licensed refresh with known secrets, then one that IMDb refuses: the API key and the
+    AWS secret are looked for in the Dagster event log (metadata included), the Python logs,
+    the archive, the warehouse's raw and staging rows, and the errors."""
+    import gzip
+    import logging
+    import uuid
+    from datetime import date
+
+    import dagster as dg
+    from dagster._serdes import serialize_value
+
+    from imdb_warehouse.assets import raw, staging
+    from imdb_warehouse.replay.licensed import License
+    from imdb_warehouse.replay.server import ReplayServer
+    from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
+    from imdb_warehouse.resources.archive import PageArchive
+    from imdb_warehouse_tests.helpers import replay_client
+
+    day = date(2025, 3, 1)
+    license = License(api_key=f"key-{uuid.uuid4().hex}", secret_access_key=uuid.uuid4().hex)
+    secrets = [license.api_key, license.secret_access_key]
+    for name, value in {
+        "IMDB_API_KEY": license.api_key,
+        "IMDB_DATA_SET_ID": license.data_set_id,
+        "IMDB_REVISION_ID": license.revision_id,
+        "IMDB_ASSET_ID": license.asset_id,
+        "AWS_ACCESS_KEY_ID": license.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": license.secret_access_key,
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    postgres = PostgresResource(database_url=database_url)
+    archive = PageArchive(root=str(tmp_path / "archive"))
+    shown = []
+    with (
+        ReplayServer(day=day, license=license) as replay,
+        dg.DagsterInstance.ephemeral() as instance,
+    ):
+        resources = {
+            "postgres": postgres,
+            "io_manager": PostgresPolarsIOManager(postgres=postgres),
+            "imdb": replay_client(replay, day, graphql_url=f"{replay.url}/v1"),
+            "archive": archive,
+        }
+        assets = [
+            raw.imdb_search_results,
+            staging.movie_rankings,
+            raw.imdb_title_pages,
+            staging.title_details,
+        ]
+        with caplog.at_level(logging.DEBUG):
+            runs = [
+                dg.materialize(
+                    assets,
+                    selection=[raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS],
+                    resources=resources,
+                    partition_key=f"{day}|drama",
+                    instance=instance,
+                ),
+                dg.materialize(
+                    assets,
+                    selection=[raw.TITLE_PAGES, staging.TITLE_DETAILS],
+                    resources=resources,
+                    partition_key=day.isoformat(),
+                    instance=instance,
+                ),
+            ]
+            assert all(run.success for run in runs)
+            assert replay.requests and {r.path for r in replay.requests} == {"/v1"}
+            monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x" + license.secret_access_key)
+            refused = dg.materialize(
+                assets,
+                selection=[raw.SEARCH_RESULTS],
+                resources=resources,
+                partition_key=f"{day}|comedy",
+                instance=instance,
+                raise_on_error=False,
+            )
+        assert not refused.success
+        error = "\n".join(
+            e.step_failure_data.error.to_string() for e in refused.all_events if e.is_step_failure
+        )
+        assert "InvalidSignatureException" in error
+        for run in [*runs, refused]:
+            shown += [serialize_value(entry) for entry in instance.all_logs(run.run_id)]
+            record = instance.get_run_by_id(run.run_id)
+            shown.append(serialize_value(record.run_config) + serialize_value(record.tags))
+    shown += [error, caplog.text]
+    shown += [
+        gzip.decompress(p.read_bytes()).decode() for p in (tmp_path / "archive").rglob("*.gz")
+    ]
+    for table in ("raw.imdb_search_results", "raw.imdb_title_pages", "staging.movie_rankings"):
+        shown.append(str(sql(f"SELECT * FROM {table}")))  # noqa: S608
+    assert len(shown) > 20 and any("x-amzn-dataexchange-asset-id" in s for s in shown)
+    for secret in secrets:
+        assert not [s[:200] for s in shown if secret in s]
