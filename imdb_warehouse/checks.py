@@ -141,7 +141,7 @@ _CHECKS = {
     ),
     FRESH_DETAILS: (
         dg.AssetCheckSeverity.WARN,
-        f"Every ranked movie has title-page details read within {DETAILS_MAX_AGE_DAYS} days.",
+        f"Every ranked movie has details read within {DETAILS_MAX_AGE_DAYS} days.",
     ),
 }
 _FACT_CHECKS = (REFERENTIAL, RANKS, RATINGS, VOTES, FRESH_DETAILS)

@@ -4,7 +4,7 @@ Dagster 1.13 runs only assets of one partitions definition together, and the ref
 two (date × genre, and date). So a day is three runs, each covering every partition it needs:
 
 1. `daily_lists`: every genre's list of the day (raw search results → staging rankings);
-2. `daily_details`: the day's title pages, details, dimensions, bridges and box office;
+2. `daily_details`: every listed movie's details, the dimensions, bridges and box office;
 3. `daily_facts`: every genre's rankings fact of the day, and the analytics views when one
    is missing or its SQL changed (a view is always current; re-creating it daily would only
    wait on, and then block, analysts' queries).
@@ -49,7 +49,8 @@ DETAILS = [
 details_job = dg.define_asset_job(
     "daily_details",
     selection=[*CALENDAR, *DETAILS],
-    description="Step 2 of the daily refresh: title pages, dimensions, bridges, box office.",
+    description="Step 2 of the daily refresh: the details of every listed movie, dimensions, "
+    "bridges, box office.",
 )
 facts_job = dg.define_asset_job(
     "daily_facts",
@@ -123,7 +124,7 @@ def _chained(context: dg.RunStatusSensorContext) -> dict[str, str] | None:
     monitored_jobs=[lists_job],
     request_job=details_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When a day's lists landed, reads that day's title pages and builds the dims.",
+    description="When a day's lists landed, reads that day's details and builds the dims.",
 )
 def after_lists(context: dg.RunStatusSensorContext, postgres: PostgresResource):
     if (tags := _chained(context)) is None:

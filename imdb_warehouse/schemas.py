@@ -70,9 +70,9 @@ class MovieRankings(TitleFields):
 
 
 class TitleDetails(TitleFields):
-    """staging.title_details: a title page read on one day."""
+    """staging.title_details: a title's details as read on one day."""
 
-    snapshot_date: pl.Date = pa.Field(description="Day the title page was read (UTC)")
+    snapshot_date: pl.Date = pa.Field(description="Day the details were read (UTC)")
     countries: pl.List(pl.String) = _nullable("Countries of origin")
     languages: pl.List(pl.String) = _nullable("Spoken languages")
     directors: PEOPLE = _nullable("Directors in billing order: {id `nm…`, name}; null when unknown")
@@ -244,19 +244,19 @@ class DimMovie(pa.DataFrameModel):
     runtime_minutes: pl.Int16 = _nullable("Runtime in minutes")
     certificate: pl.String = _nullable("Age certificate")
     plot: pl.String = _nullable("One-line plot, as last listed")
-    countries: pl.List(pl.String) = _nullable("Countries of origin (title page)")
-    languages: pl.List(pl.String) = _nullable("Spoken languages (title page)")
+    countries: pl.List(pl.String) = _nullable("Countries of origin (details)")
+    languages: pl.List(pl.String) = _nullable("Spoken languages (details)")
     budget_amount: pl.Int64 = _nullable("Production budget, whole units of budget_currency")
     budget_currency: pl.String = _nullable("ISO currency of the budget")
     first_seen_date: pl.Date = pa.Field(description="First day the movie was in a list")
     last_seen_date: pl.Date = pa.Field(description="Last day the movie was in a list")
     details_scraped_at: pl.Datetime("us", "UTC") = _nullable(
-        "When the title page behind countries, languages and budget was read (null: never)"
+        "When the details behind countries, languages and budget were read (null: never)"
     )
 
 
 class DimPerson(pa.DataFrameModel):
-    """warehouse.dim_person: one row per person credited on a title page read."""
+    """warehouse.dim_person: one row per person credited in the details read."""
 
     person_key: pl.Int64 = pa.Field(description=PERSON_KEY)
     person_id: pl.String = pa.Field(description="IMDb name id, `nm…`")
@@ -271,7 +271,7 @@ class BridgeMoviePerson(pa.DataFrameModel):
     person_key: pl.Int64 = pa.Field(description=PERSON_KEY)
     role: pl.String = pa.Field(description="`director`, `writer` or `star`")
     billing_order: pl.Int16 = pa.Field(description="1-based position in the role's credits")
-    last_seen_date: pl.Date = pa.Field(description="Last day a title page showed this credit")
+    last_seen_date: pl.Date = pa.Field(description="Last day IMDb's details showed this credit")
 
 
 class BridgeMovieGenre(pa.DataFrameModel):
@@ -299,11 +299,11 @@ class FactMovieRanking(pa.DataFrameModel):
 
 
 class FactBoxOffice(pa.DataFrameModel):
-    """warehouse.fact_box_office: a movie's gross as its title page showed it on one day."""
+    """warehouse.fact_box_office: a movie's gross as IMDb showed it on one day."""
 
     date_key: pl.Int32 = pa.Field(description=DATE_KEY)
     movie_key: pl.Int64 = pa.Field(description=MOVIE_KEY)
-    snapshot_date: pl.Date = pa.Field(description="The day the title page was read")
+    snapshot_date: pl.Date = pa.Field(description="The day the movie's details were read")
     gross_worldwide_amount: pl.Int64 = _nullable("Worldwide gross")
     gross_worldwide_currency: pl.String = _nullable("Its currency")
     gross_domestic_amount: pl.Int64 = _nullable("US & Canada gross")

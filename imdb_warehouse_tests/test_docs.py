@@ -32,3 +32,12 @@ def test_every_warehouse_column_is_documented_with_its_type_and_meaning():
 def test_every_analytics_view_is_documented():
     for name in VIEWS:
         assert f"`analytics.{name}`" in DOC
+
+
+def test_every_setting_is_in_the_readmes_configuration_table():
+    from imdb_warehouse.settings import SETTINGS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in table]
+    assert missing == []

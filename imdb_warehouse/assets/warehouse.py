@@ -117,7 +117,7 @@ def _latest_listing(rankings: pl.DataFrame) -> pl.DataFrame:
 
 
 def dim_movie_frame(rankings: pl.DataFrame, details: pl.DataFrame, day: date) -> pl.DataFrame:
-    """The movies listed on `day`, with the details of the title pages read that day.
+    """The movies listed on `day`, with the details read that day.
 
     Details not read that day are null here and keep their stored values (upsert_merge).
     """
@@ -275,7 +275,7 @@ def dim_movie(
     context: dg.AssetExecutionContext, movie_rankings: pl.DataFrame, title_details: pl.DataFrame
 ):
     """One row per movie ever listed: titles, type, year, release date, runtime, certificate,
-    plot (as last listed), countries, languages and budget (as last read from its title page),
+    plot (as last listed), countries, languages and budget (as last read in its details),
     and the first and last day it was in a list."""
     frames = [
         dim_movie_frame(movie_rankings, title_details, day) for day in partition_days(context)
@@ -304,7 +304,7 @@ def _newest_per_key(frames: list[pl.DataFrame], key: str | list[str]) -> pl.Data
     metadata=table_metadata(DIM_PERSON, DimPerson, primary_key="person_key", **DAILY_UPSERT),
 )
 def dim_person(context: dg.AssetExecutionContext, title_details: pl.DataFrame):
-    """One row per person credited on a title page read: IMDb id and name (as last read)."""
+    """One row per person credited in the details read: IMDb id and name (as last read)."""
     return _newest_per_key(
         [dim_person_frame(title_details, day) for day in partition_days(context)], "person_key"
     )
@@ -331,7 +331,7 @@ def bridge_movie_person(
     context: dg.AssetExecutionContext, postgres: PostgresResource, title_details: pl.DataFrame
 ):
     """Who made each movie: director, writer or star, in billing order. A credit IMDb later
-    drops stays, with the last day a title page showed it (last_seen_date)."""
+    drops stays, with the last day IMDb's details showed it (last_seen_date)."""
     frames = [bridge_movie_person_frame(title_details, day) for day in partition_days(context)]
     yield dg.Output(_newest_per_key(frames, ["movie_key", "person_key", "role"]))
     yield from warehouse_check_results(
@@ -420,8 +420,9 @@ def fact_movie_ranking(
 def fact_box_office(
     context: dg.AssetExecutionContext, postgres: PostgresResource, title_details: pl.DataFrame
 ):
-    """Box office of each title page read that day: worldwide, US & Canada and opening-weekend
-    gross with their currencies, so a movie's gross can be followed in time."""
+    """Box office of each movie whose details were read that day (every listed movie, on the
+    graphql source): worldwide, US & Canada and opening-weekend gross with their currencies,
+    so a movie's gross can be followed day by day."""
     yield dg.Output(fact_box_office_frame(title_details))
     yield from warehouse_check_results(
         postgres,
