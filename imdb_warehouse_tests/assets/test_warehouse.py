@@ -18,6 +18,7 @@ from imdb_warehouse.resources import io_manager as io_manager_module
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
 from imdb_warehouse.schedules import DETAILS
+from imdb_warehouse_tests.helpers import replay_client
 
 FIRST = date(2025, 3, 1)
 DAYS = [FIRST + timedelta(days=i) for i in range(3)]
@@ -50,7 +51,7 @@ def replay(catalogue):
 
 
 def client(replay: ReplayServer, today: date) -> ImdbClient:
-    return ImdbClient(base_url=replay.url, today=today.isoformat(), min_interval_seconds=0.0)
+    return replay_client(replay, today)
 
 
 @pytest.fixture
@@ -304,11 +305,23 @@ def test_gross_missing_on_every_movie_loads_as_nulls(resources, replay, sql):
 
 
 @one_backend
-def test_a_genre_with_no_results_is_an_empty_list_not_an_error(resources, replay, sql):
-    early = date(2024, 1, 15)  # before the first film-noir of the catalogue
-    refresh(resources, replay, early, genres=["film-noir"])
-    assert sql("SELECT DISTINCT total_results FROM raw.imdb_search_results") == []
-    assert sql("SELECT count(*) FROM warehouse.fact_movie_ranking") == [(0,)]
+def test_a_genre_with_no_results_fails_the_day_rather_than_loading_an_empty_one(
+    resources, replay, sql
+):
+    refresh(resources, replay, DAYS[0])
+    before = snapshot(sql)
+    early = date(2024, 1, 15)  # before the first film-noir of the catalogue: IMDb's total is 0
+    replay.set_day(early)
+    result = run(
+        {**resources, "imdb": client(replay, early)},
+        [keys.SEARCH_RESULTS, keys.MOVIE_RANKINGS],
+        tags=genre_range(early, ["film-noir"]),
+        raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "IMDb sent an empty list (its total: 0)" in failure.step_failure_data.error.message
+    assert snapshot(sql) == before
 
 
 @one_backend
