@@ -55,6 +55,7 @@ def environment(monkeypatch, database_url, tmp_path):
         for name, value in {
             "IMDB_WAREHOUSE_DATABASE_URL": database_url,
             "IMDB_BASE_URL": replay.url,
+            "IMDB_GRAPHQL_URL": f"{replay.url}/",
             "IMDB_WAREHOUSE_TODAY": DAY.isoformat(),
             "IMDB_MIN_INTERVAL_SECONDS": "0",
             "IMDB_WAREHOUSE_ARCHIVE": str(tmp_path / "archive"),

@@ -85,6 +85,7 @@ def ui(tmp_path, monkeypatch, embedded_home):
                 "IMDB_WAREHOUSE_DATABASE_URL": url,
                 "IMDB_WAREHOUSE_HOME": str(home),
                 "IMDB_BASE_URL": replay.url,
+                "IMDB_GRAPHQL_URL": f"{replay.url}/",
                 "IMDB_WAREHOUSE_TODAY": today.isoformat(),
                 "IMDB_MIN_INTERVAL_SECONDS": "0",
             }.items():
