@@ -1,17 +1,23 @@
 """`imdb-warehouse demo` and `refresh`, run as a user runs them."""
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
+from imdb_warehouse.replay.licensed import License
+from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.postgres import stop_embedded_server
 
 CLI = str(Path(sys.executable).parent / "imdb-warehouse")
 PROJECT = Path(__file__).resolve().parents[1]
+DAY = date(2025, 3, 1)
 
 
 def test_the_demo_refreshes_today_from_the_offline_imdb_and_summarises(tmp_path):
@@ -37,6 +43,7 @@ def test_the_demo_refreshes_today_from_the_offline_imdb_and_summarises(tmp_path)
     for genre in ("Action", "Comedy"):
         top = out.split(f"Today's top 5, {genre}:\n")[1].splitlines()[:5]
         assert [line.split(".")[0].strip() for line in top] == ["1", "2", "3", "4", "5"]
+    assert list((home / "archive" / "graphql" / "lists").rglob("sci-fi.*.json.gz"))
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         runs = instance.get_runs()
         assert sorted(r.job_name for r in runs) == ["daily_details", "daily_facts", "daily_lists"]
@@ -47,3 +54,136 @@ def test_refresh_rejects_an_unknown_genre_with_the_known_ones():
     result = subprocess.run([CLI, "refresh", "--genre", "cooking"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "invalid choice: 'cooking'" in result.stderr and "sci-fi" in result.stderr
+
+
+def _env(**settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMDB_", "DAGSTER_", "AWS_"))}
+    return env | {"IMDB_MIN_INTERVAL_SECONDS": "0", **settings}
+
+
+def _doctor(replay: ReplayServer, **settings: str) -> tuple[int, list[str]]:
+    env = _env(
+        IMDB_GRAPHQL_URL=f"{replay.url}/", IMDB_BASE_URL=replay.url, IMDB_WAREHOUSE_TODAY=str(DAY)
+    )
+    result = subprocess.run(
+        [CLI, "doctor"], env=env | settings, capture_output=True, text=True, timeout=60
+    )
+    return result.returncode, result.stdout.splitlines()
+
+
+@pytest.fixture(scope="module")
+def replay():
+    with ReplayServer(day=DAY) as server:
+        yield server
+
+
+@pytest.fixture
+def doctor_replay(replay):
+    replay.set_faults([])
+    replay.reset()
+    yield replay
+    replay.set_faults([])
+
+
+def test_doctor_asks_each_source_once_and_says_it_answers(doctor_replay):
+    status, lines = _doctor(doctor_replay)
+    assert status == 0 and len(lines) == 2, lines
+    assert lines[0].startswith(
+        f"doctor: graphql (public, {doctor_replay.url}/, chosen by IMDB_SOURCE): answers: "
+    )
+    assert "English-language drama movies" in lines[0]
+    assert lines[1].startswith(f"doctor: html ({doctor_replay.url}): answers: ")
+    assert [(r.method, r.operation) for r in doctor_replay.requests] == [
+        ("POST", "GenreList"),
+        ("GET", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("faults", "settings", "status", "source", "outcome", "advice"),
+    [
+        (["challenge:path=/search/"], {}, 0, "html", "challenged", "use IMDB_SOURCE=graphql"),
+        (["challenge:path=/search/"], {"IMDB_SOURCE": "html"}, 1, "html", "challenged", "for good"),
+        (["rate-exceeded"], {}, 1, "graphql", "failing", "Rate exceeded"),
+        (["503"], {}, 1, "graphql", "failing", "HTTP 503"),
+        (["drift"], {}, 1, "graphql", "failing", "schema changes"),
+        (
+            [],
+            {"IMDB_GRAPHQL_URL": "http://127.0.0.1:9/"},
+            1,
+            "graphql",
+            "unreachable",
+            "IMDB_GRAPHQL_URL",
+        ),
+        ([], {"IMDB_SOURCE": "xml"}, 1, "settings", "failing", "is not a source"),
+    ],
+)
+def test_doctor_names_what_is_wrong_and_what_to_do(
+    doctor_replay, faults, settings, status, source, outcome, advice
+):
+    doctor_replay.set_faults(faults)
+    code, lines = _doctor(doctor_replay, **settings)
+    [line] = [line for line in lines if line.startswith(f"doctor: {source} ")]
+    assert code == status and f"): {outcome}: " in line and advice in line, lines
+    assert len(doctor_replay.requests) <= 2  # one request a source, no retries
+
+
+def test_doctor_says_refused_when_the_header_rule_changes():
+    with ReplayServer(day=DAY, public_headers=["x-imdb-client-name"]) as strict:
+        code, lines = _doctor(strict)
+    assert code == 1 and ": refused: " in lines[0] and "x-imdb-client-name" in lines[0]
+
+
+def test_doctor_says_unauthorized_when_the_licensed_signature_does_not_verify(doctor_replay):
+    license = License()
+    settings = {
+        "IMDB_GRAPHQL_URL": f"{doctor_replay.url}/v1",
+        "IMDB_API_KEY": license.api_key,
+        "IMDB_DATA_SET_ID": license.data_set_id,
+        "IMDB_REVISION_ID": license.revision_id,
+        "IMDB_ASSET_ID": license.asset_id,
+        "AWS_ACCESS_KEY_ID": license.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": "x" + license.secret_access_key,
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    code, lines = _doctor(doctor_replay, **settings)
+    assert code == 1 and "graphql (licensed, " in lines[0] and ": unauthorized: " in lines[0]
+    assert "InvalidSignatureException" in lines[0]
+    assert license.secret_access_key not in "\n".join(lines)
+    settings["AWS_SECRET_ACCESS_KEY"] = license.secret_access_key
+    code, lines = _doctor(doctor_replay, **settings)
+    assert code == 0 and ": answers: " in lines[0], lines
+
+
+def test_parse_reads_an_archived_graphql_answer_or_says_what_is_wrong(doctor_replay, tmp_path):
+    from imdb_warehouse.imdb import graphql
+    from imdb_warehouse.resources.archive import PageArchive
+    from imdb_warehouse_tests.helpers import replay_client
+
+    imdb, archive = replay_client(doctor_replay, DAY), PageArchive(root=str(tmp_path))
+    lists = imdb.graphql(graphql.LIST_QUERY, graphql.list_variables("drama"), "GenreList")
+    ids = [t["id"] for t in graphql.genre_list(graphql.answer_data(lists.body)).titles]
+    details = imdb.graphql(graphql.DETAILS_QUERY, {"ids": [*ids[:3], "tt9999999"]}, "TitleDetails")
+    doctor_replay.set_faults(["drift"])
+    drifted = imdb.graphql(graphql.LIST_QUERY, graphql.list_variables("drama"), "GenreList")
+    kept = [
+        archive.store("graphql/x", DAY, n, e)
+        for n, e in (("l", lists), ("d", details), ("x", drifted))
+    ]
+
+    def parse(path: str):
+        return subprocess.run([CLI, "parse", path], capture_output=True, text=True)
+
+    rows = [json.loads(line) for line in parse(kept[0].path).stdout.splitlines()]
+    assert [r["rank"] for r in rows] == list(range(1, 51)) and rows[0]["title_id"] == ids[0]
+    rows = [json.loads(line) for line in parse(kept[1].path).stdout.splitlines()]
+    assert [r["title_id"] for r in rows] == [*ids[:3], "tt9999999"]
+    assert rows[0]["directors"] is not None and rows[3] == {
+        "title_id": "tt9999999",
+        "available": False,
+    }
+    failed = parse(kept[2].path)
+    assert failed.returncode == 1 and failed.stdout == ""
+    assert failed.stderr.count("\n") == 1 and "Cannot query field 'titleText'" in failed.stderr
