@@ -53,7 +53,7 @@ def _graphql(client: ImdbClient, chosen: bool) -> Finding:
     except ImdbError as error:
         if kind == "licensed" and "cannot connect" not in str(error):
             return finding("unauthorized", str(error))
-        return finding("unreachable", f"{error}; check the network and {settings.GRAPHQL_URL.name}")
+        return finding("unreachable", f"{error} ({settings.GRAPHQL_URL.name})")
     if exchange.status == 200:
         try:
             found = graphql.genre_list(graphql.answer_data(exchange.body), PROBE_GENRE)
@@ -79,7 +79,7 @@ def _html(client: ImdbClient, chosen: bool) -> Finding:
     try:
         exchange = client.fetch(url, accept=ANY_STATUS)
     except ImdbError as error:
-        return finding("unreachable", f"{error}; check the network and {settings.BASE_URL.name}")
+        return finding("unreachable", f"{error} ({settings.BASE_URL.name})")
     if exchange.status == 200:
         try:
             page = parse_search_page(exchange.body.decode("utf-8", "replace"), PROBE_GENRE)

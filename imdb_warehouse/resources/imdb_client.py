@@ -286,7 +286,10 @@ class ImdbClient(dg.ConfigurableResource):
                 exchange, problem = None, f"no answer within {self.read_timeout_seconds:g} s"
             except requests.exceptions.ConnectionError as error:
                 if "timed out" not in str(error):
-                    raise ImdbError(f"{url}: cannot connect ({error}); is the URL right?") from None
+                    reason = getattr(error.args[0], "reason", error) if error.args else error
+                    raise ImdbError(
+                        f"{url}: cannot connect ({reason}); check the network and the URL"
+                    ) from None
                 exchange, problem = None, f"no answer within {self.read_timeout_seconds:g} s"
             if problem is None:
                 return replace(exchange, attempts=len(retry.history) + 1)
