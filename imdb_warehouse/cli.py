@@ -142,6 +142,8 @@ def _instance():
 
 
 def _report(results) -> int:
+    import dagster as dg
+
     for result in results:
         outcome = "succeeded" if result.success else "FAILED"
         print(f"{result.job_def.name}: {outcome} (run {result.run_id})")
@@ -149,7 +151,31 @@ def _report(results) -> int:
             if event.is_step_failure:
                 error = event.step_failure_data.error
                 print(f"  {event.step_key}: {error.message.strip() if error else event.message}")
+        for check in result.get_asset_check_evaluations():
+            if not check.passed and check.severity == dg.AssetCheckSeverity.WARN:
+                print(
+                    f"  WARN {check.asset_key.to_user_string()} {check.check_name}: {_found(check)}"
+                )
     return 0 if results and all(r.success for r in results) else 1
+
+
+def _found(check) -> str:
+    """What a WARN check found, in one line: the rows of its table (the first five)."""
+    count = check.metadata.get("count")
+    tables = [
+        v.value for k, v in check.metadata.items() if k != "count" and isinstance(v.value, str)
+    ]
+    lines = [line for line in (tables[0] if tables else "").splitlines() if line.startswith("|")]
+
+    def cells(line: str) -> list[str]:
+        return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+    header, rows = (cells(lines[0]), lines[2:]) if len(lines) > 2 else ([], [])
+    shown = "; ".join(
+        " ".join(f"{name}={value}" for name, value in zip(header, cells(row), strict=False))
+        for row in rows[:5]
+    )
+    return f"{count.value if count else len(rows)} found: {shown}"
 
 
 def _refresh(args: argparse.Namespace) -> int:

@@ -44,6 +44,10 @@ def test_the_demo_refreshes_today_from_the_offline_imdb_and_summarises(tmp_path)
         top = out.split(f"Today's top 5, {genre}:\n")[1].splitlines()[:5]
         assert [line.split(".")[0].strip() for line in top] == ["1", "2", "3", "4", "5"]
     assert list((home / "archive" / "graphql" / "lists").rglob("sci-fi.*.json.gz"))
+    # Film-Noir's list is shorter than 50 because IMDb has no more: it loads, and is named
+    warning = [line for line in out.splitlines() if "WARN raw/imdb_search_results" in line]
+    assert len(warning) == 1 and "complete_lists: 1 found: " in warning[0]
+    assert "genre=film-noir" in warning[0] and "results=" in warning[0]
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         runs = instance.get_runs()
         assert sorted(r.job_name for r in runs) == ["daily_details", "daily_facts", "daily_lists"]

@@ -319,7 +319,7 @@ class ImdbClient(dg.ConfigurableResource):
         """Why this answer is worth trying again, or None (a final answer, good or bad)."""
         if exchange.status in RETRY_STATUSES:
             return f"HTTP {exchange.status}"
-        if graphql and exchange.status == 200:
+        if graphql and exchange.status == 200 and b'"errors"' in exchange.body:
             try:
                 answer = json.loads(exchange.body)
             except (json.JSONDecodeError, UnicodeDecodeError):

@@ -27,6 +27,7 @@ ALL_ASSETS = [
     raw.imdb_title_pages,
     staging.title_details,
 ]
+one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
 STAGING_COLUMNS = "snapshot_date, genre, rank, title_id, title, rating, votes, genres, runtime_minutes, release_date, metascore"  # noqa: E501
 
 
@@ -140,6 +141,7 @@ def test_a_day_of_lists_lands_as_the_catalogue_has_it_and_a_rerun_replaces_it(
     assert all(Path(p).is_file() for p in first_captures | now)  # …and the old ones stay
 
 
+@one_backend
 def test_the_raw_row_keeps_what_imdb_sent_with_its_request_and_digest(resources, sql, source):
     assert run_lists(resources, genres=["action"]).success
     item, path, digest, url = sql(
@@ -298,6 +300,7 @@ def test_a_past_day_is_rebuilt_from_its_archive_without_a_request(resources, sql
     assert f"is not today ({DAY + timedelta(days=3)}, UTC) and nothing of it is archived" in message
 
 
+@one_backend
 def test_a_failed_recapture_keeps_the_good_capture_and_the_day_can_be_rebuilt(
     resources, sql, replay, source
 ):
@@ -345,6 +348,7 @@ PAGE_FAULTS = [
 ]
 
 
+@one_backend
 @pytest.mark.parametrize(
     ("source", "fault", "cause"),
     [("graphql", *case) for case in GRAPHQL_FAULTS] + [("html", *case) for case in PAGE_FAULTS],
@@ -443,6 +447,7 @@ def test_the_definitions_group_and_describe_every_source_asset():
         assert node.pools == {"imdb"} if key.path[0] == "raw" else not node.pools
 
 
+@one_backend
 def test_a_row_that_breaks_the_staging_model_blocks_the_write_and_shows_the_row(
     resources, sql, source
 ):
@@ -473,6 +478,7 @@ def test_a_row_that_breaks_the_staging_model_blocks_the_write_and_shows_the_row(
     assert sql("SELECT * FROM staging.movie_rankings ORDER BY genre, rank") == before
 
 
+@one_backend
 def test_passing_faults_are_retried_and_the_day_lands_once(resources, sql, replay, source):
     replay.reset()
     faults = ["503:times=1", "429:times=1,seconds=0", "truncated:times=1"]

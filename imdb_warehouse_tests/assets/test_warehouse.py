@@ -162,7 +162,14 @@ def test_several_days_build_a_consistent_star_schema_that_reruns_leave_unchanged
         "m.movie_key)"
     ) == [(0,)]
 
-    # re-running any day (from its archived pages) changes nothing
+    # box office is a daily series: one row per listed movie per day
+    assert sql(
+        "SELECT f.snapshot_date, count(DISTINCT f.movie_key) = count(DISTINCT b.movie_key) "
+        "FROM warehouse.fact_movie_ranking f LEFT JOIN warehouse.fact_box_office b "
+        "ON b.movie_key = f.movie_key AND b.snapshot_date = f.snapshot_date GROUP BY 1 ORDER BY 1"
+    ) == [(day, True) for day in DAYS]
+
+    # re-running any day (from its archived answers) changes nothing
     before = snapshot(sql)
     for day in DAYS:
         refresh(resources, replay, day, today=DAYS[-1] + timedelta(days=1))
