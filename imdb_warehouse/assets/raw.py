@@ -8,7 +8,6 @@ request. An answer that cannot be loaded fails the day naming its capture; nothi
 """
 
 import json
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import dagster as dg
@@ -194,31 +193,22 @@ def _archived_list(
     captures = [(p, "graphql") for p in archive.captures(GRAPHQL_LISTS, day, [genre])]
     captures += [(p, "html") for p in archive.captures(HTML_SEARCH, day, [genre])]
     captures.sort(key=lambda found: capture_order(found[0]), reverse=True)
-    return _first_loadable(
-        captures,
-        lambda capture, source: _read_list(capture, genre, source, imdb),
-        f"the {genre} list of {day}",
-        archive.folder(GRAPHQL_LISTS, day),
-        imdb,
-    )
-
-
-def _first_loadable(captures, read: Callable, what: str, folder, imdb: ImdbClient):
     reasons = []
     for path, source in captures:
         capture = read_capture(path)
         try:
-            return source, capture, read(capture, source)
+            return source, capture, _read_list(capture, genre, source, imdb)
         except AnswerError as error:
             reasons.append(f"{path}: {error}")
+    where = f"the {genre} list of {day}"
     if reasons:
         raise dg.Failure(
-            f"{what}: none of its {len(reasons)} archived captures loads; the newest: {reasons[0]}"
+            f"{where}: none of its {len(reasons)} archived captures loads; the newest: {reasons[0]}"
         )
     raise dg.Failure(
-        f"{what}: that day is not today ({imdb.now().date()}, UTC) and nothing of it is archived "
-        f"(e.g. under {folder}): IMDb answers only for today, so a past day can only be rebuilt "
-        "from its archive"
+        f"{where}: that day is not today ({imdb.now().date()}, UTC) and nothing of it is archived "
+        f"(e.g. under {archive.folder(GRAPHQL_LISTS, day)}): IMDb answers only for today, so a "
+        "past day can only be rebuilt from its archive"
     )
 
 
