@@ -157,9 +157,10 @@ class ImdbClient(dg.ConfigurableResource):
     # --- GraphQL ---
 
     def graphql(self, query: str, variables: dict, operation: str) -> Exchange:
-        """POST a GraphQL request; IMDb's final answer, whatever it says (the caller archives it,
-        then reads it: `check_answer`, `imdb.graphql.answer_data`). Answers worth trying again
-        (429, 5xx, transient GraphQL errors) were retried until they stopped or ran out."""
+        """POST a GraphQL request; IMDb's final answer, whatever it says: the caller archives it,
+        then reads it (`refusal` when not HTTP 200, else `imdb.graphql.answer_data`). Answers
+        worth trying again (429, 5xx, transient GraphQL errors) were retried until they stopped
+        or the tries ran out."""
         url = self.resolved_graphql_url()
         request_body = {"operationName": operation, "query": query, "variables": variables}
         payload = json.dumps(request_body).encode()
@@ -413,11 +414,6 @@ class ImdbClient(dg.ConfigurableResource):
         if self._session is None:
             self._session = requests.Session()  # retries are ours: see _exchange
         return self._session
-
-    def check_answer(self, exchange: Exchange) -> None:
-        """ImdbError for a final GraphQL answer that is not HTTP 200."""
-        if exchange.status != 200:
-            raise ImdbError(self.refusal(exchange))
 
 
 def _kept(headers, names: tuple[str, ...]) -> dict[str, str]:
