@@ -18,17 +18,14 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import requests
-
-from bench.common import Figure, scratch_database
-from imdb_warehouse.replay.server import CONTROL_PREFIX, ReplayServer
+from bench.common import Figure, child_report, replay_control, scratch_database
+from imdb_warehouse.replay.server import ReplayServer
 
 FIRST_DAY = date(2025, 6, 1)
 STEADY_DAYS = [FIRST_DAY + timedelta(days=n) for n in (1, 2, 3)]
@@ -72,19 +69,7 @@ def run(admin_url: str) -> list[Figure]:
 
 def _measure(mode: str, admin_url: str, replay_url: str) -> dict:
     """Run one side in a child process; its report, with its peak resident memory."""
-    with tempfile.TemporaryFile("w+") as report, tempfile.TemporaryFile("w+") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "bench.refresh", mode, admin_url, replay_url],
-            stdout=report,
-            stderr=log,
-        )
-        if child.wait() != 0:
-            log.seek(0)
-            raise RuntimeError(
-                f"the {mode} daily refresh failed (exit {child.returncode}):\n{log.read()[-4000:]}"
-            )
-        report.seek(0)
-        return json.loads(report.read())
+    return child_report("bench.refresh", mode, admin_url, replay_url)
 
 
 def _child(mode: str, admin_url: str, replay_url: str) -> None:
@@ -110,14 +95,12 @@ def _child(mode: str, admin_url: str, replay_url: str) -> None:
         seconds, pages = [], []
         for day in [FIRST_DAY, *STEADY_DAYS]:
             os.environ[settings.TODAY.name] = day.isoformat()
-            _control(replay_url, "day", {"day": day.isoformat()})
-            _control(replay_url, "reset", None)
+            replay_control(replay_url, "day", {"day": day.isoformat()})
+            replay_control(replay_url, "reset")
             start = time.perf_counter()
             refresh(day, home)
             seconds.append(time.perf_counter() - start)
-            pages.append(
-                len(requests.get(replay_url + CONTROL_PREFIX + "requests", timeout=30).json())
-            )
+            pages.append(len(replay_control(replay_url, "requests")))
         report["first_seconds"], report["first_requests"] = seconds[0], pages[0]
         report["steady_seconds"] = statistics.median(seconds[1:])
         report["steady_requests"] = pages[1:]
@@ -131,10 +114,6 @@ def _peak_resident_mb() -> float:
     parent's peak across fork and exec into the child's ru_maxrss."""
     status = Path("/proc/self/status").read_text()
     return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
-
-
-def _control(replay_url: str, action: str, body) -> None:
-    requests.post(replay_url + CONTROL_PREFIX + action, json=body, timeout=30).raise_for_status()
 
 
 def _row_counts(url: str) -> dict[str, int]:

@@ -9,16 +9,13 @@ IMDB_MIN_INTERVAL_SECONDS=1, as against IMDb, and its wall time counts.
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 
-import requests
-
-from bench.common import Figure, scratch_database
-from imdb_warehouse.replay.server import CONTROL_PREFIX, ReplayServer
+from bench.common import Figure, child_report, replay_control, scratch_database
+from imdb_warehouse.replay.server import ReplayServer
 
 FIRST_DAY = date(2025, 6, 1)
 STEADY_DAYS = [FIRST_DAY + timedelta(days=n) for n in (1, 2, 3)]
@@ -57,19 +54,7 @@ def run(admin_url: str) -> list[Figure]:
 
 
 def _measure(source: str, admin_url: str, replay_url: str) -> dict:
-    with tempfile.TemporaryFile("w+") as report, tempfile.TemporaryFile("w+") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "bench.sources", source, admin_url, replay_url],
-            stdout=report,
-            stderr=log,
-        )
-        if child.wait() != 0:
-            log.seek(0)
-            raise RuntimeError(
-                f"the {source} refresh failed (exit {child.returncode}):\n{log.read()[-4000:]}"
-            )
-        report.seek(0)
-        return json.loads(report.read())
+    return child_report("bench.sources", source, admin_url, replay_url)
 
 
 def _child(source: str, admin_url: str, replay_url: str) -> None:
@@ -93,16 +78,15 @@ def _child(source: str, admin_url: str, replay_url: str) -> None:
         for day in [FIRST_DAY, *STEADY_DAYS]:
             os.environ[settings.TODAY.name] = day.isoformat()
             os.environ[settings.MIN_INTERVAL.name] = "1" if day == STEADY_DAYS[-1] else "0"
-            _control(replay_url, "day", {"day": day.isoformat()})
-            _control(replay_url, "reset", None)
+            replay_control(replay_url, "day", {"day": day.isoformat()})
+            replay_control(replay_url, "reset")
             start = time.perf_counter()
             with dg.DagsterInstance.local_temp(home) as instance:
                 results = refresh_in_process(day, instance=instance)
             seconds.append(time.perf_counter() - start)
             if not all(r.success for r in results) or len(results) != 3:
                 raise RuntimeError(f"the {source} refresh of {day} failed")
-            log = requests.get(replay_url + CONTROL_PREFIX + "requests", timeout=30).json()
-            asked.append(len(log))
+            asked.append(len(replay_control(replay_url, "requests")))
         report = {
             "requests_first_day": asked[0],
             "requests_steady_day": max(asked[1:]),
@@ -110,10 +94,6 @@ def _child(source: str, admin_url: str, replay_url: str) -> None:
             "wall_at_1s": seconds[-1],
         }
         print(json.dumps(report))
-
-
-def _control(replay_url: str, action: str, body) -> None:
-    requests.post(replay_url + CONTROL_PREFIX + action, json=body, timeout=30).raise_for_status()
 
 
 if __name__ == "__main__":
