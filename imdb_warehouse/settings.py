@@ -55,6 +55,11 @@ ASSET_ID = Setting("IMDB_ASSET_ID", None, "the licensed subscription's API asset
 BASE_URL = Setting(
     "IMDB_BASE_URL", "https://www.imdb.com", "the site the `html` source reads (and `doctor`)"
 )
+CONTACT = Setting(
+    "IMDB_CONTACT",
+    "https://github.com/imdb-warehouse/imdb_warehouse",
+    "how IMDb can reach whoever runs this copy (a URL or mailto:), named in the User-Agent",
+)
 MIN_INTERVAL = Setting(
     "IMDB_MIN_INTERVAL_SECONDS", "1", "the least time between two requests to IMDb, retries too"
 )
@@ -74,5 +79,5 @@ ALERT_WEBHOOK = Setting(
 
 SETTINGS = (
     DATABASE_URL, HOME, ARCHIVE, SOURCE, GRAPHQL_URL, API_KEY, DATA_SET_ID, REVISION_ID,
-    ASSET_ID, BASE_URL, MIN_INTERVAL, TODAY, DAILY_CRON, ALERT_WEBHOOK,
+    ASSET_ID, BASE_URL, CONTACT, MIN_INTERVAL, TODAY, DAILY_CRON, ALERT_WEBHOOK,
 )  # fmt: skip

@@ -32,7 +32,6 @@ from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS, search_url, title_ur
 
 IMDB_POOL = "imdb"
 SOURCES = ("graphql", "html")
-PROJECT_URL = "https://github.com/imdb-warehouse/imdb_warehouse"
 REDIRECTS = (301, 302, 303, 307, 308)
 UNAVAILABLE = (404, 410)
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -73,13 +72,14 @@ class Exchange:
 class ImdbClient(dg.ConfigurableResource):
     """Reads IMDb politely. Unset fields take their settings (`imdb_warehouse/settings.py`):
     `source` IMDB_SOURCE (graphql), `graphql_url` IMDB_GRAPHQL_URL, `base_url` IMDB_BASE_URL,
-    `min_interval_seconds` IMDB_MIN_INTERVAL_SECONDS, `today` IMDB_WAREHOUSE_TODAY (fixes the
+    `min_interval_seconds` IMDB_MIN_INTERVAL_SECONDS, `contact` IMDB_CONTACT, `today`
+    IMDB_WAREHOUSE_TODAY (fixes the
     snapshot date, the UTC date of a fetch, for demos and tests)."""
 
     source: str | None = None
     graphql_url: str | None = None
     base_url: str | None = None
-    contact: str = PROJECT_URL
+    contact: str | None = None
     user_country: str = "US"
     user_language: str = "en-US"
     search_params: dict[str, str] = dict(DEFAULT_SEARCH_PARAMS)
@@ -132,7 +132,8 @@ class ImdbClient(dg.ConfigurableResource):
             ) from None
 
     def user_agent(self) -> str:
-        return f"imdb_warehouse/{version('imdb_warehouse')} (+{self.contact})"
+        contact = self.contact or settings.CONTACT.get()
+        return f"imdb_warehouse/{version('imdb_warehouse')} (+{contact})"
 
     def now(self) -> datetime:
         """The current UTC time, on the fixed day when one is configured."""

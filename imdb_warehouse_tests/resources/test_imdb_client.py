@@ -277,9 +277,11 @@ def test_an_answer_over_the_size_limit_is_refused(server):
 def test_the_endpoints_come_from_the_environment(monkeypatch, server):
     monkeypatch.setenv("IMDB_BASE_URL", server.url)
     monkeypatch.setenv("IMDB_GRAPHQL_URL", f"{server.url}/")
+    monkeypatch.setenv("IMDB_CONTACT", "mailto:operator@example.org")
     imdb = ImdbClient(min_interval_seconds=0.0, today=DAY.isoformat())
     assert imdb.resolved_source() == "graphql"
     assert ask_list(imdb).status == 200
+    assert server.requests[-1].user_agent.endswith("(+mailto:operator@example.org)")
     assert imdb.search_url("sci-fi").startswith(f"{server.url}/search/title/?")
     monkeypatch.delenv("IMDB_BASE_URL")
     assert ImdbClient().resolved_base_url() == "https://www.imdb.com"
