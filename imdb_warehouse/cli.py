@@ -141,6 +141,42 @@ def _instance():
     return dg.DagsterInstance.ephemeral()
 
 
+def _stoppable(refresh, instance):
+    """`refresh()` in a worker thread, so that SIGINT and SIGTERM reach this process even while
+    a step waits for the `imdb` pool (Dagster does not look at them then): on either, this
+    process's runs are marked canceled, their pool slots freed, and it exits (130). Every write
+    is one transaction, so nothing is left half-written."""
+    import signal
+    import threading
+
+    from imdb_warehouse.runs import end_runs_of_this_process
+
+    done: dict = {}
+
+    def work() -> None:
+        try:
+            done["results"] = refresh()
+        except BaseException as error:  # handed to the main thread
+            done["error"] = error
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    worker = threading.Thread(target=work, name="refresh", daemon=True)
+    worker.start()
+    while worker.is_alive() and not stop.wait(0.2):
+        pass
+    if stop.is_set() and worker.is_alive():
+        ended = end_runs_of_this_process(instance, "stopped by a signal to imdb-warehouse")
+        print(f"imdb-warehouse: stopped; {len(ended)} run(s) marked canceled", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(130)
+    if "error" in done:
+        raise done["error"]
+    return done["results"]
+
+
 def _report(results) -> int:
     import dagster as dg
 
@@ -185,7 +221,11 @@ def _refresh(args: argparse.Namespace) -> int:
     day = args.date or ImdbClient().now().date()
     print(f"refresh: {day}, genres {', '.join(args.genre) if args.genre else 'all'}", flush=True)
     with _instance() as instance:
-        return _report(refresh_in_process(day, args.genre or GENRES, instance=instance))
+        return _report(
+            _stoppable(
+                lambda: refresh_in_process(day, args.genre or GENRES, instance=instance), instance
+            )
+        )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -218,7 +258,9 @@ def _demo(args: argparse.Namespace) -> int:
                 settings.MIN_INTERVAL.name: "0",  # our own replay: no need to wait
             }
         )
-        status = _report(refresh_in_process(day, GENRES, instance=instance))
+        status = _report(
+            _stoppable(lambda: refresh_in_process(day, GENRES, instance=instance), instance)
+        )
     if status == 0:
         _summary(PostgresResource(database_url=url), day)
         print("\nSee it in the Dagster UI: make dev, then http://127.0.0.1:3000")

@@ -15,6 +15,9 @@ defs = dg.Definitions(
     jobs=list(STEPS),
     schedules=SCHEDULES,
     sensors=SENSORS,
+    # one process per run: a run's process is the one its tags name (imdb_warehouse/runs.py),
+    # and no step pays a process start
+    executor=dg.in_process_executor,
     resources={
         "postgres": postgres,
         "io_manager": PostgresPolarsIOManager(postgres=postgres),

@@ -25,6 +25,7 @@ from imdb_warehouse.assets import keys
 from imdb_warehouse.assets.analytics import VIEW_KEYS, VIEWS, view_code_version, views_missing
 from imdb_warehouse.partitions import GENRES
 from imdb_warehouse.resources import PostgresResource
+from imdb_warehouse.runs import owner_tags, release_dead_runs
 
 CODE_VERSION_TAG = "dagster/code_version"
 DAY_TAG = "imdb_warehouse/day"
@@ -184,8 +185,19 @@ def report_failed_runs(context: dg.RunFailureSensorContext) -> None:
         response.raise_for_status()
 
 
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every minute: runs whose process died (kill -9, out of memory, a restart) are "
+    "marked failed and their `imdb` pool slots freed, so that no refresh waits for them.",
+)
+def release_dead_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    released = release_dead_runs(context.instance)
+    return dg.SkipReason(f"released {len(released)} run(s) whose process died: {released}")
+
+
 SCHEDULES = [daily_refresh]
-SENSORS = [after_lists, after_details, report_failed_runs]
+SENSORS = [after_lists, after_details, report_failed_runs, release_dead_runs_sensor]
 
 
 def refresh_in_process(
@@ -199,7 +211,9 @@ def refresh_in_process(
     They use the project's resources, configured from the environment."""
     from imdb_warehouse.definitions import defs
 
-    tags = {**lists_tags(day, genres), IN_PROCESS_TAG: "true"}
+    release_dead_runs(instance)
+    process = {IN_PROCESS_TAG: "true", **owner_tags()}
+    tags = {**lists_tags(day, genres), **process}
     # Each run's options are chosen when it starts, after the runs before it, as the sensors do.
     steps = [
         (lists_job, lambda: {"tags": tags}),
@@ -208,7 +222,7 @@ def refresh_in_process(
             lambda: {
                 "partition_key": day.isoformat(),
                 "asset_selection": details_selection(PostgresResource()),
-                "tags": {k: tags[k] for k in (DAY_TAG, GENRES_TAG, IN_PROCESS_TAG)},
+                "tags": {k: tags[k] for k in (DAY_TAG, GENRES_TAG, *process)},
             },
         ),
         (

@@ -29,6 +29,7 @@ from urllib3.util.retry import Retry
 from imdb_warehouse import settings
 from imdb_warehouse.imdb.graphql import LICENSED_ENDPOINT, PUBLIC_ENDPOINT, GraphQLAnswerError
 from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS, search_url, title_url
+from imdb_warehouse.runs import PID_TAG, owner_tags
 
 IMDB_POOL = "imdb"
 SOURCES = ("graphql", "html")
@@ -97,6 +98,13 @@ class ImdbClient(dg.ConfigurableResource):
     _last_request: float = PrivateAttr(default=float("-inf"))
     _not_before: float = PrivateAttr(default=float("-inf"))
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """A run that reads IMDb names its process, so that if the process dies, the run is
+        found and lets go of its `imdb` pool slot (`imdb_warehouse.runs`)."""
+        run = context.dagster_run
+        if context.instance is not None and run is not None and PID_TAG not in run.tags:
+            context.instance.add_run_tags(run.run_id, owner_tags())
 
     # --- configuration ---
 

@@ -1,0 +1,200 @@
+"""A refresh that dies never blocks the next one; a refresh asked to stop ends its run."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from imdb_warehouse.replay.server import ReplayServer
+
+CLI = str(Path(sys.executable).parent / "imdb-warehouse")
+PROJECT = Path(__file__).resolve().parents[1]
+DAY = date(2025, 3, 1)
+GENRES = ["action", "adventure"]
+one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
+
+
+@pytest.fixture
+def replay():
+    with ReplayServer(day=DAY) as server:
+        yield server
+
+
+@pytest.fixture
+def dagster_home(tmp_path) -> Path:
+    home = tmp_path / "dagster"
+    home.mkdir()
+    shutil.copy(PROJECT / "dev" / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def start_refresh(database_url: str, replay: ReplayServer, dagster_home: Path, tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMDB_", "DAGSTER_"))}
+    env |= {
+        "DAGSTER_HOME": str(dagster_home),
+        "IMDB_WAREHOUSE_DATABASE_URL": database_url,
+        "IMDB_WAREHOUSE_ARCHIVE": str(tmp_path / "archive"),
+        "IMDB_GRAPHQL_URL": f"{replay.url}/",
+        "IMDB_BASE_URL": replay.url,
+        "IMDB_WAREHOUSE_TODAY": DAY.isoformat(),
+        "IMDB_MIN_INTERVAL_SECONDS": "0",
+    }
+    args = [CLI, "refresh", *(a for g in GENRES for a in ("--genre", g))]
+    return subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for_the_stalled_request(replay: ReplayServer) -> None:
+    deadline = time.monotonic() + 120
+    while not any(r.fault == "slow" for r in replay.requests):
+        assert time.monotonic() < deadline, "the refresh never reached IMDb"
+        time.sleep(0.2)
+
+
+def slots_held(dagster_home: Path) -> int:
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        return len(instance.event_log_storage.get_concurrency_info("imdb").claimed_slots)
+
+
+def lists_run(dagster_home: Path) -> dg.DagsterRun:
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        [run] = instance.get_runs(filters=dg.RunsFilter(job_name="daily_lists"), limit=1)
+        return run
+
+
+def finish(process: subprocess.Popen, seconds: float = 240) -> str:
+    out, _ = process.communicate(timeout=seconds)
+    assert process.returncode == 0, out[-3000:]
+    return out
+
+
+@one_backend
+def test_a_refresh_killed_mid_scrape_does_not_block_the_next_one(
+    database_url, replay, dagster_home, tmp_path, sql
+):
+    replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
+    killed = start_refresh(database_url, replay, dagster_home, tmp_path)
+    wait_for_the_stalled_request(replay)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=30)
+    assert lists_run(dagster_home).status == dg.DagsterRunStatus.STARTED  # left as it died
+    assert slots_held(dagster_home) == 1
+
+    replay.set_faults([])
+    started = time.monotonic()
+    out = finish(start_refresh(database_url, replay, dagster_home, tmp_path))
+    assert time.monotonic() - started < 120, out
+    assert "daily_facts: succeeded" in out
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        runs = instance.get_runs(filters=dg.RunsFilter(job_name="daily_lists"))
+        assert [r.status for r in runs] == [
+            dg.DagsterRunStatus.SUCCESS,
+            dg.DagsterRunStatus.FAILURE,
+        ]
+        failure = instance.all_logs(runs[1].run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert "ended before the run did" in failure[0].message
+    assert slots_held(dagster_home) == 0
+    assert sql(
+        "SELECT genre, count(*), count(DISTINCT rank) FROM warehouse.fact_movie_ranking GROUP BY 1"
+    ) == [(genre, 50, 50) for genre in GENRES]
+
+
+@one_backend
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_refresh_asked_to_stop_ends_its_run_and_frees_its_slot(
+    database_url, replay, dagster_home, tmp_path, signum
+):
+    replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
+    stopped = start_refresh(database_url, replay, dagster_home, tmp_path)
+    wait_for_the_stalled_request(replay)
+    os.kill(stopped.pid, signum)
+    out, _ = stopped.communicate(timeout=30)
+    assert stopped.returncode != 0
+    assert "Traceback" not in out, out[-3000:]
+    assert lists_run(dagster_home).status in (
+        dg.DagsterRunStatus.FAILURE,
+        dg.DagsterRunStatus.CANCELED,
+    )
+    assert slots_held(dagster_home) == 0
+    replay.set_faults([])
+    assert "daily_facts: succeeded" in finish(
+        start_refresh(database_url, replay, dagster_home, tmp_path)
+    )
+
+
+@one_backend
+def test_a_refresh_waiting_for_the_pool_answers_sigterm(
+    database_url, replay, dagster_home, tmp_path
+):
+    replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
+    holder = start_refresh(database_url, replay, dagster_home, tmp_path)
+    wait_for_the_stalled_request(replay)
+    waiting = start_refresh(database_url, replay, dagster_home, tmp_path)
+    time.sleep(8)  # it is up, and waits for the slot the first one holds
+    assert waiting.poll() is None
+    waiting.send_signal(signal.SIGTERM)
+    out, _ = waiting.communicate(timeout=20)
+    assert waiting.returncode != 0 and "Traceback" not in out, out[-3000:]
+    os.killpg(holder.pid, signal.SIGKILL)
+    holder.wait(timeout=30)
+    replay.set_faults([])
+    assert "daily_facts: succeeded" in finish(
+        start_refresh(database_url, replay, dagster_home, tmp_path)
+    )
+
+
+LAUNCHED_RUN = """
+import sys
+import dagster as dg
+from imdb_warehouse.definitions import defs
+with dg.DagsterInstance.get() as instance:
+    defs.resolve_job_def("daily_lists").execute_in_process(
+        instance=instance, partition_key=sys.argv[1], raise_on_error=False
+    )
+"""
+
+
+@one_backend
+def test_a_launched_run_whose_process_died_is_released_by_the_sensor(
+    database_url, replay, dagster_home, tmp_path
+):
+    """A run started elsewhere than `refresh` (the UI, the schedule) names its process when it
+    first reads IMDb; the sensor finds it dead, marks it failed and frees its slot."""
+    from imdb_warehouse.runs import PID_TAG
+    from imdb_warehouse.schedules import release_dead_runs_sensor
+
+    replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMDB_", "DAGSTER_"))}
+    env |= {
+        "DAGSTER_HOME": str(dagster_home),
+        "IMDB_WAREHOUSE_DATABASE_URL": database_url,
+        "IMDB_WAREHOUSE_ARCHIVE": str(tmp_path / "archive"),
+        "IMDB_GRAPHQL_URL": f"{replay.url}/",
+        "IMDB_WAREHOUSE_TODAY": DAY.isoformat(),
+        "IMDB_MIN_INTERVAL_SECONDS": "0",
+    }
+    run = subprocess.Popen(
+        [sys.executable, "-c", LAUNCHED_RUN, f"{DAY}|action"], env=env, start_new_session=True
+    )
+    wait_for_the_stalled_request(replay)
+    assert lists_run(dagster_home).tags[PID_TAG] == str(run.pid)
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        alive = release_dead_runs_sensor(dg.build_sensor_context(instance=instance))
+        assert "released 0 run(s)" in alive.skip_message  # it runs: left alone
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait(timeout=30)
+    assert slots_held(dagster_home) == 1
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        released = release_dead_runs_sensor(dg.build_sensor_context(instance=instance))
+    assert "released 1 run(s)" in released.skip_message
+    assert lists_run(dagster_home).status == dg.DagsterRunStatus.FAILURE
+    assert slots_held(dagster_home) == 0
