@@ -63,4 +63,5 @@ def test_the_daily_schedule_and_sensors_run_by_default():
         "after_lists": dg.DefaultSensorStatus.RUNNING,
         "after_details": dg.DefaultSensorStatus.RUNNING,
         "report_failed_runs": dg.DefaultSensorStatus.RUNNING,
+        "release_dead_runs_sensor": dg.DefaultSensorStatus.RUNNING,
     }
