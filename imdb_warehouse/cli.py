@@ -215,10 +215,18 @@ def _found(check) -> str:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from imdb_warehouse.resources.imdb_client import ImdbClient
+    from imdb_warehouse.assets.raw import day_refusal
+    from imdb_warehouse.resources.archive import PageArchive
+    from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
     from imdb_warehouse.schedules import refresh_in_process
 
-    day = args.date or ImdbClient().now().date()
+    try:
+        today = ImdbClient().now().date()
+    except ImdbError as error:
+        return _fail("refresh", error)
+    day = args.date or today
+    if refusal := day_refusal(day, today, PageArchive()):
+        return _fail("refresh", refusal)
     print(f"refresh: {day}, genres {', '.join(args.genre) if args.genre else 'all'}", flush=True)
     with _instance() as instance:
         return _report(

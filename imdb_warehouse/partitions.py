@@ -8,11 +8,11 @@ from imdb_warehouse.imdb.genres import MOVIE_GENRE_SLUGS
 
 # IMDb's movie genres without Short and the TV-only ones, as URL slugs (`sci-fi`).
 GENRES = list(MOVIE_GENRE_SLUGS)
-FIRST_DAY = "2024-01-01"
+FIRST_DAY = date(2024, 1, 1)
 
 genre_partitions = dg.StaticPartitionsDefinition(GENRES)
 # end_offset=1: today's partition exists as soon as today begins (the snapshot date is today).
-daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, end_offset=1)
+daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY.isoformat(), end_offset=1)
 date_genre_partitions = dg.MultiPartitionsDefinition(
     {"date": daily_partitions, "genre": genre_partitions}
 )

@@ -8,14 +8,15 @@ from imdb_warehouse.resources.imdb_client import Exchange, ImdbClient
 
 
 def replay_client(
-    replay: ReplayServer, today: date, source: str = "graphql", **overrides
+    replay: ReplayServer, today: date | None, source: str = "graphql", **overrides
 ) -> ImdbClient:
-    """A client of the replay's GraphQL endpoint and pages, on `today`, without waits."""
+    """A client of the replay's GraphQL endpoint and pages, on `today` (None: the clock's, or
+    IMDB_WAREHOUSE_TODAY), without waits."""
     settings = {
         "source": source,
         "graphql_url": f"{replay.url}/",
         "base_url": replay.url,
-        "today": today.isoformat(),
+        "today": today and today.isoformat(),
         "min_interval_seconds": 0.0,
         "backoff_seconds": 0.01,
         "max_retries": 2,

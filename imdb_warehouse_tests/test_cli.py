@@ -191,3 +191,35 @@ def test_parse_reads_an_archived_graphql_answer_or_says_what_is_wrong(doctor_rep
     failed = parse(kept[2].path)
     assert failed.returncode == 1 and failed.stdout == ""
     assert failed.stderr.count("\n") == 1 and "Cannot query field 'titleText'" in failed.stderr
+
+
+@pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
+@pytest.mark.parametrize(
+    ("arguments", "today", "message"),
+    [
+        (["--date", "2099-01-01"], None, "2099-01-01 is after today ("),
+        (["--date", "2023-12-31"], None, "2023-12-31 is before 2024-01-01, the first day"),
+        (["--date", "2025-01-05"], None, "2025-01-05 is not today ("),
+        ([], "2099-01-01", "IMDB_WAREHOUSE_TODAY=2099-01-01 is after the real date"),
+        ([], "March 1st", "IMDB_WAREHOUSE_TODAY='March 1st' is not a date; use YYYY-MM-DD"),
+    ],
+)
+def test_refresh_refuses_a_day_it_cannot_build_in_one_line_before_anything(
+    database_url, sql, tmp_path, arguments, today, message
+):
+    env = _env(
+        IMDB_WAREHOUSE_DATABASE_URL=database_url,
+        IMDB_WAREHOUSE_ARCHIVE=str(tmp_path / "archive"),
+        IMDB_GRAPHQL_URL="http://127.0.0.1:9/",  # nothing is asked of IMDb
+        DAGSTER_HOME=str(tmp_path),
+    )
+    if today:
+        env["IMDB_WAREHOUSE_TODAY"] = today
+    result = subprocess.run(
+        [CLI, "refresh", *arguments], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("imdb-warehouse: refresh: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert sql("SELECT count(*) FROM pg_namespace WHERE nspname IN ('raw', 'staging')") == [(0,)]
+    assert not (tmp_path / "archive").exists()

@@ -30,7 +30,12 @@ from imdb_warehouse.imdb.parse import (
     title_details_row,
     title_page_parts,
 )
-from imdb_warehouse.partitions import daily_partitions, date_genre_partitions, partition_days
+from imdb_warehouse.partitions import (
+    FIRST_DAY,
+    daily_partitions,
+    date_genre_partitions,
+    partition_days,
+)
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import Capture, PageArchive, capture_order, read_capture
 from imdb_warehouse.resources.imdb_client import IMDB_POOL, UNAVAILABLE, ImdbClient, ImdbError
@@ -38,6 +43,30 @@ from imdb_warehouse.schemas import RawSearchResults, RawTitlePages, polars_schem
 
 GRAPHQL_LISTS, GRAPHQL_TITLES = "graphql/lists", "graphql/titles"
 HTML_SEARCH, HTML_TITLE = "search", "title"
+
+
+def day_refusal(day: date, today: date, archive: PageArchive) -> str | None:
+    """Why `day` cannot be built (None when it can): a day to come, one before the first day
+    the warehouse keeps, or a past day with nothing archived (IMDb answers only for today)."""
+    if day > today:
+        return f"{day} is after today ({today}, UTC): IMDb has no lists of a day to come"
+    if day < FIRST_DAY:
+        return f"{day} is before {FIRST_DAY}, the first day this warehouse keeps"
+    if day != today and not archive.holds(day):
+        return (
+            f"{day} is not today ({today}, UTC) and nothing of it is archived under "
+            f"{archive.resolved_root()}: IMDb answers only for today, so a past day can only "
+            "be rebuilt from its archive"
+        )
+    return None
+
+
+def _check_clock(imdb: ImdbClient) -> None:
+    """A day to come or a malformed IMDB_WAREHOUSE_TODAY fails before any request or write."""
+    try:
+        imdb.now()
+    except ImdbError as error:
+        raise dg.Failure(str(error)) from None
 
 
 class AnswerError(Exception):
@@ -97,6 +126,7 @@ def search_results_frame(
     imdb: ImdbClient, archive: PageArchive, lists: list[tuple[date, str]]
 ) -> pl.DataFrame:
     """The results of each (day, genre) list: today's fetched, a past day's from its archive."""
+    _check_clock(imdb)
     frames = [_list_rows(imdb, archive, day, genre) for day, genre in lists]
     return pl.concat(frames) if frames else pl.DataFrame(schema=polars_schema(RawSearchResults))
 
@@ -292,6 +322,7 @@ def title_pages_frame(
 ) -> pl.DataFrame:
     """For each day, the details of the titles in its lists: all of them (graphql), or those
     whose page was not read within the refresh age (html)."""
+    _check_clock(imdb)
     read_on = _recent_reads(postgres, days[0], refresh_after_days)
     frames = []
     for day in days:

@@ -171,6 +171,12 @@ class PageArchive(dg.ConfigurableResource):
         ]
         return sorted(found, key=capture_order, reverse=True)
 
+    def holds(self, day: date) -> bool:
+        """Whether anything IMDb sent on `day` is archived."""
+        root = self.resolved_root()
+        folders = [*root.glob(f"*/{day.isoformat()}"), *root.glob(f"*/*/{day.isoformat()}")]
+        return any(CAPTURE.match(p.name) for folder in folders for p in folder.iterdir())
+
     def capture_name(self, path: str | Path) -> str:
         """The name a capture file was stored under (`sci-fi`, `tt0133093.404`, …)."""
         match = CAPTURE.match(Path(path).name)

@@ -154,6 +154,11 @@ class ImdbClient(dg.ConfigurableResource):
                 raise ImdbError(
                     f"{settings.TODAY.name}={fixed!r} is not a date; use YYYY-MM-DD, or unset it"
                 ) from None
+            if day > now.date():
+                raise ImdbError(
+                    f"{settings.TODAY.name}={fixed} is after the real date ({now.date()}, UTC): "
+                    "IMDb has no lists of a day to come; give a day that was, or unset it"
+                )
             return datetime.combine(day, now.time(), tzinfo=UTC)
         return now
 

@@ -492,3 +492,23 @@ def test_passing_faults_are_retried_and_the_day_lands_once(resources, sql, repla
     ]
     statuses = [r.status for r in replay.requests]
     assert len(statuses) == 3 + len(faults)  # each fault cost one try, then three whole lists
+
+
+@one_backend
+@pytest.mark.parametrize(
+    ("today", "message"),
+    [
+        ("2099-01-01", "IMDB_WAREHOUSE_TODAY=2099-01-01 is after the real date"),
+        ("01/03/2025", "IMDB_WAREHOUSE_TODAY='01/03/2025' is not a date"),
+    ],
+)
+def test_a_day_to_come_or_a_bad_today_fails_before_any_request_or_write(
+    resources, sql, replay, monkeypatch, today, message
+):
+    monkeypatch.setenv("IMDB_WAREHOUSE_TODAY", today)
+    replay.requests.clear()
+    imdb = replay_client(replay, None, resources["imdb"].source)
+    result = run_lists({**resources, "imdb": imdb}, raise_on_error=False)
+    assert not result.success and message in failure(result)
+    assert replay.requests == []
+    assert sql("SELECT to_regclass('raw.imdb_search_results')") == [(None,)]
