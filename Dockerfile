@@ -8,7 +8,7 @@ COPY pyproject.toml README.md ./
 COPY imdb_warehouse ./imdb_warehouse
 RUN pip install --no-cache-dir .
 
-COPY dagster.yaml /opt/dagster/home/dagster.yaml
+COPY deploy/dagster.yaml /opt/dagster/home/dagster.yaml
 COPY deploy/workspace.yaml ./deploy/workspace.yaml
 
 RUN useradd --create-home --uid 10001 dagster \

@@ -27,7 +27,7 @@ lint: install $(DEV_DAGSTER_HOME)/dagster.yaml
 
 # The Dagster UI on 127.0.0.1:$(PORT), against the warehouse in effect (embedded by default).
 dev: install $(DEV_DAGSTER_HOME)/dagster.yaml
-	$(BIN)/imdb-warehouse db-url
+	@url=$$($(BIN)/imdb-warehouse db-url --hide-password) && echo "the warehouse: $$url"
 	DAGSTER_HOME=$(DEV_DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 $(DEV_DAGSTER_HOME)/dagster.yaml: dev/dagster.yaml

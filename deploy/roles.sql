@@ -1,6 +1,7 @@
 -- Run once, by init-db.sh on the first start of the Postgres container (and by the tests,
 -- with names of their own). psql variables: dagster_role, dagster_db, dagster_password,
--- warehouse_role, warehouse_db, warehouse_password, analyst_role, analyst_password.
+-- warehouse_role, warehouse_db, warehouse_password, analyst_role, analyst_password, and
+-- maintenance_db (the server's own database, `postgres`).
 CREATE ROLE :"dagster_role" LOGIN PASSWORD :'dagster_password';
 CREATE DATABASE :"dagster_db" OWNER :"dagster_role";
 
@@ -8,6 +9,11 @@ CREATE ROLE :"warehouse_role" LOGIN PASSWORD :'warehouse_password';
 CREATE DATABASE :"warehouse_db" OWNER :"warehouse_role";
 
 CREATE ROLE :"analyst_role" LOGIN PASSWORD :'analyst_password';
+
+-- Only their owners reach the Dagster database and the maintenance database: no one else may
+-- connect there, nor create temporary tables. Analysts reach the warehouse only.
+REVOKE ALL ON DATABASE :"dagster_db" FROM PUBLIC;
+REVOKE ALL ON DATABASE :"maintenance_db" FROM PUBLIC;
 
 \connect :"warehouse_db"
 SET ROLE :"warehouse_role";

@@ -20,11 +20,16 @@ def _fail(command: str, error: Exception) -> int:
     return 1
 
 
-def _db_url(_: argparse.Namespace) -> int:
-    from imdb_warehouse.resources.postgres import EmbeddedPostgresError, configured_database_url
+def _db_url(args: argparse.Namespace) -> int:
+    from imdb_warehouse.resources.postgres import (
+        EmbeddedPostgresError,
+        configured_database_url,
+        redacted,
+    )
 
     try:
-        print(configured_database_url())
+        url = configured_database_url()
+        print(redacted(url) if args.hide_password else url)
     except EmbeddedPostgresError as error:
         return _fail("db-url", error)
     return 0
@@ -308,10 +313,14 @@ def main(argv: list[str] | None = None) -> int:
         description="IMDb genre rankings kept as a star schema in Postgres, built with Dagster.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
+    db_url = commands.add_parser(
         "db-url",
         help="print the warehouse Postgres URL in effect (starts the embedded server if needed)",
-    ).set_defaults(run=_db_url)
+    )
+    db_url.add_argument(
+        "--hide-password", action="store_true", help="show the password as *** (for screens)"
+    )
+    db_url.set_defaults(run=_db_url)
     commands.add_parser(
         "db-stop", help="stop the embedded Postgres server of IMDB_WAREHOUSE_HOME"
     ).set_defaults(run=_db_stop)

@@ -223,3 +223,33 @@ def test_refresh_refuses_a_day_it_cannot_build_in_one_line_before_anything(
     assert result.stderr.count("\n") == 1, result.stderr
     assert sql("SELECT count(*) FROM pg_namespace WHERE nspname IN ('raw', 'staging')") == [(0,)]
     assert not (tmp_path / "archive").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://app:s3cr%40t@db.example.com:5432/w",
+            "postgresql://app:***@db.example.com:5432/w",
+        ),
+        ("host=db user=app password=s3cret dbname=w", "host=db user=app password=*** dbname=w"),
+        (
+            "postgresql://app@db/w?password=s3cret&sslmode=require",
+            "postgresql://app@db/w?password=***&sslmode=require",
+        ),
+    ],
+)
+def test_db_url_hides_the_password_on_request_and_prints_it_whole_for_psql(url, shown):
+    env = _env(IMDB_WAREHOUSE_DATABASE_URL=url)
+    hidden = subprocess.run(
+        [CLI, "db-url", "--hide-password"], env=env, capture_output=True, text=True
+    )
+    assert hidden.stdout.strip() == shown and "s3c" not in hidden.stdout
+    whole = subprocess.run([CLI, "db-url"], env=env, capture_output=True, text=True)
+    assert whole.stdout.strip() == url
+
+
+def test_make_dev_shows_the_warehouse_url_without_its_password():
+    makefile = (PROJECT / "Makefile").read_text()
+    dev = makefile.split("\ndev:", 1)[1].split("\n\n", 1)[0]
+    assert "db-url --hide-password" in dev and "db-url\n" not in dev

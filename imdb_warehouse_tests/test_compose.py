@@ -29,7 +29,7 @@ OURS = ["code-server", "webserver", "daemon"]
 
 
 def _code_mentions(name: str) -> bool:
-    files = [PROJECT / "dagster.yaml", *(PROJECT / "imdb_warehouse").rglob("*.py")]
+    files = [PROJECT / "deploy" / "dagster.yaml", *(PROJECT / "imdb_warehouse").rglob("*.py")]
     return any(name in path.read_text() for path in files)
 
 
@@ -64,9 +64,9 @@ def test_every_variable_the_services_set_is_read_by_the_code():
         used |= variable.startswith("POSTGRES_")  # read by the postgres image itself
         assert used, f"{variable} is in .env.example but used nowhere"
     # what the instance reads from the environment, the services (or the env file) provide
-    postgres_db = yaml.safe_load((PROJECT / "dagster.yaml").read_text())["storage"]["postgres"][
-        "postgres_db"
-    ]
+    postgres_db = yaml.safe_load((PROJECT / "deploy" / "dagster.yaml").read_text())["storage"][
+        "postgres"
+    ]["postgres_db"]
     for key, value in postgres_db.items():
         if isinstance(value, dict):
             assert value["env"] in environment or value["env"] in example, key
@@ -106,7 +106,10 @@ def deployment_databases():
         "warehouse_role": f"warehouse_{suffix}",
         "warehouse_db": f"warehouse_{suffix}",
         "analyst_role": f"analyst_{suffix}",
+        "maintenance_db": f"maintenance_{suffix}",  # plays the server's `postgres` database
     }
+    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(names["maintenance_db"])))
     passwords = {"dagster_password": "pw", "warehouse_password": "pw", "analyst_password": "pw"}
     variables = [arg for k, v in {**names, **passwords}.items() for arg in ("-v", f"{k}={v}")]
     subprocess.run(
@@ -126,7 +129,7 @@ def deployment_databases():
         yield names
     finally:
         with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-            for database in (names["dagster_db"], names["warehouse_db"]):
+            for database in (names["dagster_db"], names["warehouse_db"], names["maintenance_db"]):
                 admin.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                         sql.Identifier(database)
@@ -169,7 +172,7 @@ def test_the_topology_runs_a_run_launched_through_the_webserver(tmp_path, deploy
     names = deployment_databases
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(PROJECT / "deploy" / "dagster.yaml", home / "dagster.yaml")
     code_port, web_port = _free_port(), _free_port()
     workspace = tmp_path / "workspace.yaml"
     workspace.write_text(
@@ -258,6 +261,12 @@ def test_the_topology_runs_a_run_launched_through_the_webserver(tmp_path, deploy
             analyst.execute("DELETE FROM warehouse.dim_genre")
     with psycopg.connect(warehouse) as analyst, pytest.raises(psycopg.errors.InsufficientPrivilege):
         analyst.execute("CREATE TABLE warehouse.mine (v int)")
+    with psycopg.connect(warehouse) as analyst, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        analyst.execute("CREATE TEMPORARY TABLE mine (v int)")
+    for database in (names["dagster_db"], names["maintenance_db"]):  # the warehouse only
+        elsewhere = warehouse.rsplit("/", 1)[0] + "/" + database
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            psycopg.connect(elsewhere).close()
     with psycopg.connect(SERVER_URL.rsplit("/", 1)[0] + "/" + names["dagster_db"]) as dagster_db:
         assert dagster_db.execute(
             "SELECT status FROM runs WHERE run_id = %s", [run_id]

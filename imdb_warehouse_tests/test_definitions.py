@@ -34,6 +34,18 @@ def test_dg_check_defs_passes_with_the_dev_instance(tmp_path):
     assert "All definitions loaded successfully" in result.stdout + result.stderr
 
 
+def test_dagster_commands_run_at_the_project_root_without_instance_settings():
+    """The deployment's instance config is not at the root, where `dagster` would take it."""
+    assert not (PROJECT / "dagster.yaml").exists()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_")}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],  # noqa: E501
+        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "DAGSTER_PG" not in result.stdout + result.stderr
+
+
 def test_every_asset_explains_itself_in_the_catalogue():
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():

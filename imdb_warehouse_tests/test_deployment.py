@@ -27,7 +27,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.skipif(not SERVER_ANSWERS, reason=f"needs the Postgres server at {SERVER_URL}")
 def test_the_deployment_instance_keeps_runs_and_events_in_postgres(tmp_path, monkeypatch):
-    shutil.copy(PROJECT / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(PROJECT / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
     with new_database(SERVER_URL) as dagster_url, new_database(SERVER_URL) as warehouse_url:
         parts = urlsplit(dagster_url)
         monkeypatch.setenv("DAGSTER_PG_USER", parts.username or "postgres")

@@ -9,6 +9,7 @@ postmaster on one data directory, so two servers never run on one directory.
 """
 
 import os
+import re
 import threading
 import uuid
 import warnings
@@ -89,6 +90,12 @@ def stop_embedded_server(home: Path) -> bool:
     )
     embedded_database_url.cache_clear()
     return True
+
+
+def redacted(url: str) -> str:
+    """The URL with its password (if any) shown as ***, for logs and screens."""
+    url = re.sub(r"(://[^:/@\s]+:)[^@/\s]+@", r"\1***@", url)
+    return re.sub(r"(\bpassword=)[^&\s]+", r"\1***", url)
 
 
 def configured_database_url() -> str:
