@@ -28,7 +28,7 @@ lint: install $(DEV_DAGSTER_HOME)/dagster.yaml
 # The Dagster UI on 127.0.0.1:$(PORT), against the warehouse in effect (embedded by default).
 dev: install $(DEV_DAGSTER_HOME)/dagster.yaml
 	@url=$$($(BIN)/imdb-warehouse db-url --hide-password) && echo "the warehouse: $$url"
-	DAGSTER_HOME=$(DEV_DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+	DAGSTER_HOME=$(DEV_DAGSTER_HOME) $(BIN)/dg dev --host 127.0.0.1 --port $(PORT)
 
 $(DEV_DAGSTER_HOME)/dagster.yaml: dev/dagster.yaml
 	mkdir -p $(DEV_DAGSTER_HOME)

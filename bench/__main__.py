@@ -9,15 +9,11 @@ import os
 import platform
 import sys
 import time
-import warnings
 from datetime import UTC, datetime
 
-# Dagster's beta/preview notices on our asset definitions are not benchmark output.
-warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
-
-from bench import io_manager, parse, refresh, sources, warehouse  # noqa: E402
-from bench.common import Figure, scratch_database  # noqa: E402
-from imdb_warehouse.resources.postgres import configured_database_url  # noqa: E402
+from bench import io_manager, parse, refresh, sources, warehouse
+from bench.common import Figure, scratch_database
+from imdb_warehouse.resources.postgres import configured_database_url
 
 SUITES = [parse, io_manager, warehouse, refresh, sources]
 

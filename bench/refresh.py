@@ -159,7 +159,4 @@ def _plain_refresh(day: date, _home: str) -> None:
 
 
 if __name__ == "__main__":
-    import warnings
-
-    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     _child(*sys.argv[1:])

@@ -97,7 +97,4 @@ def _child(source: str, admin_url: str, replay_url: str) -> None:
 
 
 if __name__ == "__main__":
-    import warnings
-
-    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     _child(*sys.argv[1:])

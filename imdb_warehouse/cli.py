@@ -5,7 +5,6 @@ import gzip
 import json
 import os
 import sys
-import warnings
 from datetime import date
 from pathlib import Path
 
@@ -306,8 +305,6 @@ def _summary(postgres, day: date) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Dagster's notices that some APIs the definitions use are beta are not for CLI users.
-    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     parser = argparse.ArgumentParser(
         prog="imdb-warehouse",
         description="IMDb genre rankings kept as a star schema in Postgres, built with Dagster.",

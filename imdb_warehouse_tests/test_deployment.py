@@ -138,3 +138,6 @@ def test_make_dev_serves_the_ui_on_localhost_against_the_embedded_warehouse(tmp_
         os.killpg(ui.pid, signal.SIGKILL)
         ui.wait()
         stop_embedded_server(home)
+    out = ui.stdout.read()
+    assert "the warehouse: postgresql://" in out
+    assert "Warning" not in out, [line for line in out.splitlines() if "Warning" in line]
