@@ -146,17 +146,24 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
         _check_frame(frame, spec)
         with self.postgres.connect() as conn:
             write_frame(conn, spec, frame)
-        partitions = len(context.asset_partition_keys) if context.has_asset_partitions else 0
-        # Dagster copies a run's output metadata to each of its partitions' materializations
-        # (dagster-io/dagster#18123): a row count is only true of a run of one partition.
-        counts = (
-            {"dagster/row_count": frame.height}
-            if partitions <= 1
-            else {"rows_written_by_run": frame.height, "partitions_written_by_run": partitions}
-        )
+        keys = context.asset_partition_keys if context.has_asset_partitions else []
+        if len(keys) > 1:
+            # Output metadata goes to every partition's materialization alike
+            # (dagster-io/dagster#18123): each partition's own row count goes as asset metadata.
+            for key in keys:
+                rows = partition_slice(
+                    context.asset_partitions_def,
+                    [key],
+                    (context.definition_metadata or {}).get("partition_expr"),
+                    context.asset_key,
+                ).rows_in(frame)
+                context.step_context.add_asset_metadata(
+                    {"dagster/row_count": rows}, asset_key=context.asset_key, partition_key=key
+                )
+        else:
+            context.add_output_metadata({"dagster/row_count": frame.height})
         context.add_output_metadata(
             {
-                **counts,
                 "dagster/table_name": spec.qualified_name,
                 "dagster/column_schema": dg.TableSchema(
                     columns=[

@@ -99,6 +99,15 @@ class PartitionSlice:
             for box in self.boxes
         )
 
+    def rows_in(self, frame: pl.DataFrame) -> int:
+        """How many rows of `frame` lie in this slice."""
+        counts = frame.group_by(self.columns).agg(pl.len().alias("__rows__"))
+        return sum(
+            row["__rows__"]
+            for row in counts.iter_rows(named=True)
+            if any(all(c.matches(row[c.column]) for c in box) for box in self.boxes)
+        )
+
     def rows_outside(self, frame: pl.DataFrame) -> list[dict]:
         """The distinct partition values of `frame` that lie outside this slice."""
         return [

@@ -107,7 +107,14 @@ def check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluati
 def test_a_day_of_lists_lands_as_the_catalogue_has_it_and_a_rerun_replaces_it(
     resources, sql, catalogue, source
 ):
-    assert run_lists(resources).success
+    result = run_lists(resources)
+    assert result.success
+    for key in (raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS):  # each partition its own count
+        assert {
+            e.materialization.partition: e.materialization.metadata["dagster/row_count"].value
+            for e in result.get_asset_materialization_events()
+            if e.asset_key == key
+        } == {f"{DAY}|{genre}": 50 for genre in GENRES}
     for genre in GENRES:
         expected, total = catalogue.search(GENRE_BY_SLUG[genre], DAY, limit=50)
         rows = sql(
