@@ -74,6 +74,17 @@ def lists_tags(day: date, genres: Sequence[str] = GENRES) -> dict[str, str]:
     }
 
 
+def genre_ranges(genres: Sequence[str]) -> list[list[str]]:
+    """`genres` as runs of neighbours in the genre partitions: western and action are two."""
+    ranges: list[list[str]] = []
+    for genre in sorted(set(genres), key=GENRES.index):
+        if ranges and GENRES.index(genre) == GENRES.index(ranges[-1][-1]) + 1:
+            ranges[-1].append(genre)
+        else:
+            ranges.append([genre])
+    return ranges
+
+
 def details_selection(postgres: PostgresResource) -> list[dg.AssetKey]:
     """The details run's assets: with the calendar dimensions while the warehouse lacks them."""
     [(built,)] = postgres.query(
@@ -206,32 +217,42 @@ def refresh_in_process(
     *,
     instance: dg.DagsterInstance,
 ) -> list[dg.ExecuteInProcessResult]:
-    """The day's three runs, one after the other, in this process; stops at a failed one.
+    """The day's runs, one after the other, in this process; stops at a failed one: the lists,
+    the details, the facts (a lists and a facts run for each range of `genres` that are next to
+    each other in the genre partitions, so that exactly those genres are read).
 
     They use the project's resources, configured from the environment."""
     from imdb_warehouse.definitions import defs
 
     release_dead_runs(instance)
     process = {IN_PROCESS_TAG: "true", **owner_tags()}
-    tags = {**lists_tags(day, genres), **process}
+    ranges = genre_ranges(genres)
+    asked = {
+        DAY_TAG: day.isoformat(),
+        GENRES_TAG: ",".join(g for r in ranges for g in r),
+        **process,
+    }
     # Each run's options are chosen when it starts, after the runs before it, as the sensors do.
-    steps = [
-        (lists_job, lambda: {"tags": tags}),
+    steps = [(lists_job, lambda r=r: {"tags": {**lists_tags(day, r), **process}}) for r in ranges]
+    steps.append(
         (
             details_job,
             lambda: {
                 "partition_key": day.isoformat(),
                 "asset_selection": details_selection(PostgresResource()),
-                "tags": {k: tags[k] for k in (DAY_TAG, GENRES_TAG, *process)},
+                "tags": asked,
             },
-        ),
+        )
+    )
+    steps += [
         (
             facts_job,
-            lambda: {
+            lambda r=r: {
                 "asset_selection": facts_selection(PostgresResource(), instance),
-                "tags": tags,
+                "tags": {**lists_tags(day, r), **process},
             },
-        ),
+        )
+        for r in ranges
     ]
     results = []
     for job, options in steps:

@@ -253,3 +253,31 @@ def test_make_dev_shows_the_warehouse_url_without_its_password():
     makefile = (PROJECT / "Makefile").read_text()
     dev = makefile.split("\ndev:", 1)[1].split("\n\n", 1)[0]
     assert "db-url --hide-password" in dev and "db-url\n" not in dev
+
+
+@pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
+def test_refresh_of_a_genre_subset_reads_exactly_those_lists(
+    database_url, sql, tmp_path, doctor_replay
+):
+    env = _env(
+        IMDB_WAREHOUSE_DATABASE_URL=database_url,
+        IMDB_WAREHOUSE_ARCHIVE=str(tmp_path / "archive"),
+        IMDB_GRAPHQL_URL=f"{doctor_replay.url}/",
+        IMDB_WAREHOUSE_TODAY=str(DAY),
+        DAGSTER_HOME=str(tmp_path),
+    )
+    result = subprocess.run(
+        [CLI, "refresh", "--genre", "western", "--genre", "action"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lists = [r for r in doctor_replay.requests if r.operation == "GenreList"]
+    assert len(lists) == 2
+    assert sql("SELECT DISTINCT genre FROM staging.movie_rankings ORDER BY 1") == [
+        ("action",),
+        ("western",),
+    ]
+    assert sql("SELECT DISTINCT genre FROM warehouse.fact_movie_ranking ORDER BY 1") == [
+        ("action",),
+        ("western",),
+    ]
