@@ -181,21 +181,33 @@ def _stoppable(refresh, instance):
     return done["results"]
 
 
-def _report(results) -> int:
+def _report_run(result) -> None:
+    """One run's outcome, as soon as it ends: each failing step's cause and each WARN in a
+    line."""
     import dagster as dg
 
-    for result in results:
-        outcome = "succeeded" if result.success else "FAILED"
-        print(f"{result.job_def.name}: {outcome} (run {result.run_id})")
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.step_failure_data.error
-                print(f"  {event.step_key}: {error.message.strip() if error else event.message}")
-        for check in result.get_asset_check_evaluations():
-            if not check.passed and check.severity == dg.AssetCheckSeverity.WARN:
-                print(
-                    f"  WARN {check.asset_key.to_user_string()} {check.check_name}: {_found(check)}"
-                )
+    outcome = "succeeded" if result.success else "FAILED"
+    print(f"{result.job_def.name}: {outcome} (run {result.run_id})")
+    for event in result.all_events:
+        if event.is_step_failure:
+            print(f"  {event.step_key}: {_cause(event.step_failure_data.error, event.message)}")
+    for check in result.get_asset_check_evaluations():
+        if not check.passed and check.severity == dg.AssetCheckSeverity.WARN:
+            print(f"  WARN {check.asset_key.to_user_string()} {check.check_name}: {_found(check)}")
+    sys.stdout.flush()
+
+
+def _cause(error, fallback: str) -> str:
+    """A step's error in one line: the innermost cause (Dagster wraps what the code raised),
+    without the class path of a `Failure` (its text says it all)."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    message = error.message if error is not None else fallback
+    message = message.removeprefix("dagster._core.definitions.events.Failure: ")
+    return " / ".join(line.strip() for line in message.strip().splitlines() if line.strip())
+
+
+def _status(results) -> int:
     return 0 if results and all(r.success for r in results) else 1
 
 
@@ -233,9 +245,12 @@ def _refresh(args: argparse.Namespace) -> int:
         return _fail("refresh", refusal)
     print(f"refresh: {day}, genres {', '.join(args.genre) if args.genre else 'all'}", flush=True)
     with _instance() as instance:
-        return _report(
+        return _status(
             _stoppable(
-                lambda: refresh_in_process(day, args.genre or GENRES, instance=instance), instance
+                lambda: refresh_in_process(
+                    day, args.genre or GENRES, instance=instance, on_run=_report_run
+                ),
+                instance,
             )
         )
 
@@ -270,8 +285,11 @@ def _demo(args: argparse.Namespace) -> int:
                 settings.MIN_INTERVAL.name: "0",  # our own replay: no need to wait
             }
         )
-        status = _report(
-            _stoppable(lambda: refresh_in_process(day, GENRES, instance=instance), instance)
+        status = _status(
+            _stoppable(
+                lambda: refresh_in_process(day, GENRES, instance=instance, on_run=_report_run),
+                instance,
+            )
         )
     if status == 0:
         _summary(PostgresResource(database_url=url), day)

@@ -14,7 +14,7 @@ run when the one before it succeeds. `imdb-warehouse refresh` runs the same thre
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import dagster as dg
@@ -216,12 +216,14 @@ def refresh_in_process(
     genres: Sequence[str] = GENRES,
     *,
     instance: dg.DagsterInstance,
+    on_run: Callable[[dg.ExecuteInProcessResult], None] | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """The day's runs, one after the other, in this process; stops at a failed one: the lists,
     the details, the facts (a lists and a facts run for each range of `genres` that are next to
     each other in the genre partitions, so that exactly those genres are read).
 
-    They use the project's resources, configured from the environment."""
+    They use the project's resources, configured from the environment; `on_run` hears of each
+    run as it ends."""
     from imdb_warehouse.definitions import defs
 
     release_dead_runs(instance)
@@ -260,6 +262,8 @@ def refresh_in_process(
             instance=instance, raise_on_error=False, **options()
         )
         results.append(result)
+        if on_run:
+            on_run(result)
         if not result.success:
             break
     return results

@@ -281,3 +281,31 @@ def test_refresh_of_a_genre_subset_reads_exactly_those_lists(
         ("action",),
         ("western",),
     ]
+
+
+@pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
+@pytest.mark.parametrize("broken", ["database", "archive"])
+def test_refresh_names_a_database_or_archive_error_in_one_line(
+    database_url, tmp_path, doctor_replay, broken
+):
+    archive = tmp_path / "archive"
+    if broken == "archive":
+        archive.write_text("a file where the archive should be")
+    env = _env(
+        IMDB_WAREHOUSE_DATABASE_URL=(
+            "postgresql://nobody@127.0.0.1:9/none" if broken == "database" else database_url
+        ),
+        IMDB_WAREHOUSE_ARCHIVE=str(archive),
+        IMDB_GRAPHQL_URL=f"{doctor_replay.url}/",
+        IMDB_WAREHOUSE_TODAY=str(DAY),
+        DAGSTER_HOME=str(tmp_path),
+    )
+    result = subprocess.run(
+        [CLI, "refresh", "--genre", "action"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    failing = [line for line in result.stdout.splitlines() if line.startswith("  raw__")]
+    assert len(failing) == 1, result.stdout
+    cause = {"database": "127.0.0.1", "archive": "archive"}[broken]
+    assert cause in failing[0] and ("Error" in failing[0] or "error" in failing[0])
