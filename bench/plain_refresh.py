@@ -27,7 +27,7 @@ from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
 from imdb_warehouse.resources.io_manager import table_spec, write_frame
-from imdb_warehouse.schedules import details_selection
+from imdb_warehouse.schedules import day_run
 from imdb_warehouse.schemas import MovieRankings, RawSearchResults, RawTitlePages, TitleDetails
 
 
@@ -36,7 +36,6 @@ def refresh_day(day: date, genres: Sequence[str] = GENRES) -> None:
 
     graph = defs.resolve_asset_graph()
     postgres, imdb, archive = PostgresResource(), ImdbClient(), PageArchive()
-    list_keys = [f"{day}|{genre}" for genre in genres]
     day_keys = [day.isoformat()]
 
     def write(key: dg.AssetKey, frame: pl.DataFrame, partition_keys=None) -> None:
@@ -45,18 +44,18 @@ def refresh_day(day: date, genres: Sequence[str] = GENRES) -> None:
         with postgres.connect() as conn:
             write_frame(conn, spec, frame)
 
-    # daily_lists
+    # the lists
     search_results = search_results_frame(imdb, archive, [(day, genre) for genre in genres])
     RawSearchResults.validate(search_results, lazy=True)
     short_lists(search_results, int(imdb.search_params.get("count", 50)))
-    write(keys.SEARCH_RESULTS, search_results, list_keys)
+    write(keys.SEARCH_RESULTS, search_results, day_keys)
     rankings = movie_rankings_frame(search_results)
     MovieRankings.validate(rankings, lazy=True)
     lists_with_gaps(rankings)
-    write(keys.MOVIE_RANKINGS, rankings, list_keys)
+    write(keys.MOVIE_RANKINGS, rankings, day_keys)
 
-    # daily_details
-    if keys.DIM_DATE in details_selection(postgres):
+    # the details, dimensions and bridges
+    if keys.DIM_DATE in day_run(day, genres, postgres)["asset_selection"]:
         write(keys.DIM_DATE, wh.dim_date_frame())
         write(keys.DIM_GENRE, wh.dim_genre_frame())
     pages = title_pages_frame(imdb, archive, postgres, rankings, [day], DETAILS_MAX_AGE_DAYS)
@@ -74,8 +73,8 @@ def refresh_day(day: date, genres: Sequence[str] = GENRES) -> None:
     write(keys.FACT_BOX_OFFICE, wh.fact_box_office_frame(details), day_keys)
     _check(postgres, keys.FACT_BOX_OFFICE, "snapshot_date", day, wh.BOX_OFFICE_KEYS)
 
-    # daily_facts
-    write(keys.FACT_MOVIE_RANKING, wh.fact_movie_ranking_frame(rankings), list_keys)
+    # the facts
+    write(keys.FACT_MOVIE_RANKING, wh.fact_movie_ranking_frame(rankings), day_keys)
     _check(postgres, keys.FACT_MOVIE_RANKING, "snapshot_date", day, wh.RANKING_KEYS, True)
     if views_missing(
         postgres

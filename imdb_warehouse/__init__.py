@@ -2,10 +2,8 @@
 
 import warnings
 
-# The beta Dagster APIs the definitions rely on, knowingly: single-run backfills, and the day
-# dimension of the lists mapped to the daily assets. Not warnings for the project's users.
+# The beta Dagster API the definitions rely on, knowingly: single-run backfills (a range of
+# days rebuilt in one run). Not a warning for the project's users.
 warnings.filterwarnings(
-    "ignore",
-    message=r"(Parameter `backfill_policy` of function `asset`|Class "
-    r"`MultiToSingleDimensionPartitionMapping`) is currently in beta",
+    "ignore", message=r"Parameter `backfill_policy` of function `asset` is currently in beta"
 )

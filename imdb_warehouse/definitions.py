@@ -6,13 +6,13 @@ from imdb_warehouse.assets import analytics, raw, staging, warehouse
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
-from imdb_warehouse.schedules import SCHEDULES, SENSORS, STEPS
+from imdb_warehouse.schedules import JOBS, SCHEDULES, SENSORS
 
 postgres = PostgresResource()
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
-    jobs=list(STEPS),
+    jobs=list(JOBS),
     schedules=SCHEDULES,
     sensors=SENSORS,
     # one process per run: a run's process is the one its tags name (imdb_warehouse/runs.py),

@@ -1,8 +1,14 @@
-"""The genres with a daily list, and the partitions built from them."""
+"""The genres with a daily list, and the days the assets are partitioned by.
+
+Every asset of a day shares one partitions definition, so a day is one run. The genres are
+not partitions: a run reads every genre's list unless its run config names some (`ListsConfig`),
+and the tables of lists replace only the genres a run wrote.
+"""
 
 from datetime import date
 
 import dagster as dg
+from pydantic import Field
 
 from imdb_warehouse.imdb.genres import MOVIE_GENRE_SLUGS
 
@@ -10,17 +16,17 @@ from imdb_warehouse.imdb.genres import MOVIE_GENRE_SLUGS
 GENRES = list(MOVIE_GENRE_SLUGS)
 FIRST_DAY = date(2024, 1, 1)
 
-genre_partitions = dg.StaticPartitionsDefinition(GENRES)
 # end_offset=1: today's partition exists as soon as today begins (the snapshot date is today).
 daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY.isoformat(), end_offset=1)
-date_genre_partitions = dg.MultiPartitionsDefinition(
-    {"date": daily_partitions, "genre": genre_partitions}
-)
+
+
+class ListsConfig(dg.Config):
+    genres: list[str] = Field(
+        default_factory=lambda: list(GENRES),
+        description="The genres whose lists the run reads (default: all of them)",
+    )
 
 
 def partition_days(context: dg.AssetExecutionContext) -> list[date]:
-    """The days of a run's partitions (a range run holds several), in order."""
-    if isinstance(context.assets_def.partitions_def, dg.MultiPartitionsDefinition):
-        keys = [date_genre_partitions.get_partition_key_from_str(k) for k in context.partition_keys]
-        return sorted({date.fromisoformat(k.keys_by_dimension["date"]) for k in keys})
+    """The days of a run's partitions (a backfill run holds several), in order."""
     return [date.fromisoformat(key) for key in context.partition_keys]

@@ -1,16 +1,12 @@
-"""The daily refresh: a schedule, the runs it chains, and the alert on failed runs.
+"""The daily run, defined once: the job `refresh_day`, which the schedule, the UI ("refresh
+this day": launch it for the day's partition) and `imdb-warehouse refresh` all run; and the
+sensors around it.
 
-Dagster 1.13 runs only assets of one partitions definition together, and the refresh spans
-two (date × genre, and date). So a day is three runs, each covering every partition it needs:
-
-1. `daily_lists`: every genre's list of the day (raw search results → staging rankings);
-2. `daily_details`: every listed movie's details, the dimensions, bridges and box office;
-3. `daily_facts`: every genre's rankings fact of the day, and the analytics views when one
-   is missing or its SQL changed (a view is always current; re-creating it daily would only
-   wait on, and then block, analysts' queries).
-
-The schedule starts run 1 at 06:00 UTC (IMDB_WAREHOUSE_DAILY_CRON); a sensor starts each next
-run when the one before it succeeds. `imdb-warehouse refresh` runs the same three in-process.
+A day is ONE run over that day's partition: every genre's list, every listed movie's details,
+the dimensions, bridges and facts (the calendar dimensions too while the warehouse lacks
+them). The analytics views are not in it: the sensor `views_current` has them made when one is
+missing or its SQL changed, so a view never makes a day fail nor waits on analysts' queries
+daily. `refresh` makes them itself (it runs without the daemon).
 """
 
 import json
@@ -28,17 +24,13 @@ from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.runs import owner_tags, release_dead_runs
 
 CODE_VERSION_TAG = "dagster/code_version"
-DAY_TAG = "imdb_warehouse/day"
-GENRES_TAG = "imdb_warehouse/genres"
-IN_PROCESS_TAG = "imdb_warehouse/in_process"  # runs `imdb-warehouse refresh` chains itself
+IN_PROCESS_TAG = "imdb_warehouse/in_process"  # the runs of `imdb-warehouse refresh`
+LISTS_STEP = "raw__imdb_search_results"  # the step whose run config names the genres
 
-lists_job = dg.define_asset_job(
-    "daily_lists",
-    selection=[keys.SEARCH_RESULTS, keys.MOVIE_RANKINGS],
-    description="Step 1 of the daily refresh: every genre's list of the day.",
-)
 CALENDAR = [keys.DIM_DATE, keys.DIM_GENRE]
-DETAILS = [
+DAY_ASSETS = [
+    keys.SEARCH_RESULTS,
+    keys.MOVIE_RANKINGS,
     keys.TITLE_PAGES,
     keys.TITLE_DETAILS,
     keys.DIM_MOVIE,
@@ -46,65 +38,48 @@ DETAILS = [
     keys.BRIDGE_MOVIE_PERSON,
     keys.BRIDGE_MOVIE_GENRE,
     keys.FACT_BOX_OFFICE,
+    keys.FACT_MOVIE_RANKING,
 ]
-details_job = dg.define_asset_job(
-    "daily_details",
-    selection=[*CALENDAR, *DETAILS],
-    description="Step 2 of the daily refresh: the details of every listed movie, dimensions, "
-    "bridges, box office.",
+day_job = dg.define_asset_job(
+    "refresh_day",
+    selection=[*CALENDAR, *DAY_ASSETS],
+    description="A day's refresh, in one run: every genre's list (or those the run config "
+    "names), every listed movie's details, the dimensions, bridges and facts.",
 )
-facts_job = dg.define_asset_job(
-    "daily_facts",
-    selection=dg.AssetSelection.assets(keys.FACT_MOVIE_RANKING)
-    | dg.AssetSelection.groups("analytics"),
-    description="Step 3 of the daily refresh: the rankings fact, and the analytics views when "
-    "one is missing or its SQL changed.",
+views_job = dg.define_asset_job(
+    "analytics_views",
+    selection=dg.AssetSelection.groups("analytics"),
+    description="The analytics views, (re)made when one is missing or its SQL changed.",
 )
-STEPS = (lists_job, details_job, facts_job)
+JOBS = (day_job, views_job)
 
 
-def lists_tags(day: date, genres: Sequence[str] = GENRES) -> dict[str, str]:
-    """The tags of a run over `day` × `genres` (a contiguous range of the genre partitions)."""
-    first, last = sorted(genres, key=GENRES.index)[0], sorted(genres, key=GENRES.index)[-1]
-    return {
-        "dagster/asset_partition_range_start": f"{day}|{first}",
-        "dagster/asset_partition_range_end": f"{day}|{last}",
-        DAY_TAG: day.isoformat(),
-        GENRES_TAG: ",".join(GENRES[GENRES.index(first) : GENRES.index(last) + 1]),
-    }
-
-
-def genre_ranges(genres: Sequence[str]) -> list[list[str]]:
-    """`genres` as runs of neighbours in the genre partitions: western and action are two."""
-    ranges: list[list[str]] = []
-    for genre in sorted(set(genres), key=GENRES.index):
-        if ranges and GENRES.index(genre) == GENRES.index(ranges[-1][-1]) + 1:
-            ranges[-1].append(genre)
-        else:
-            ranges.append([genre])
-    return ranges
-
-
-def details_selection(postgres: PostgresResource) -> list[dg.AssetKey]:
-    """The details run's assets: with the calendar dimensions while the warehouse lacks them."""
+def day_run(day: date, genres: Sequence[str], postgres: PostgresResource) -> dict:
+    """How to run the day: its partition, its assets (with the calendar while the warehouse
+    lacks it), and the genres to read when not all."""
     [(built,)] = postgres.query(
         "SELECT to_regclass('warehouse.dim_date') IS NOT NULL "
         "AND to_regclass('warehouse.dim_genre') IS NOT NULL"
     )
-    return DETAILS if built else [*CALENDAR, *DETAILS]
+    chosen = sorted(set(genres), key=GENRES.index)
+    return {
+        "partition_key": day.isoformat(),
+        "asset_selection": DAY_ASSETS if built else [*CALENDAR, *DAY_ASSETS],
+        "run_config": {}
+        if chosen == GENRES
+        else {"ops": {LISTS_STEP: {"config": {"genres": chosen}}}},
+    }
 
 
-def facts_selection(postgres: PostgresResource, instance: dg.DagsterInstance) -> list[dg.AssetKey]:
-    """The facts run's assets: with the views while one is missing from the warehouse or was
-    last materialized from other SQL (or never, as far as this instance knows)."""
+def views_needed(postgres: PostgresResource, instance: dg.DagsterInstance) -> bool:
+    """Whether a view is missing from the warehouse or was last materialized from other SQL
+    (or never, as far as this instance knows)."""
     latest = instance.get_latest_materialization_events(VIEW_KEYS)
     changed = any(
         _code_version(latest.get(key)) != view_code_version(name)
         for name, key in zip(VIEWS, VIEW_KEYS, strict=True)
     )
-    if changed or views_missing(postgres):
-        return [keys.FACT_MOVIE_RANKING, *VIEW_KEYS]
-    return [keys.FACT_MOVIE_RANKING]
+    return changed or views_missing(postgres)
 
 
 def _code_version(event: dg.EventLogEntry | None) -> str | None:
@@ -114,59 +89,34 @@ def _code_version(event: dg.EventLogEntry | None) -> str | None:
 
 @dg.schedule(
     cron_schedule=settings.DAILY_CRON.get(),
-    job=lists_job,
+    job=day_job,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Starts the daily refresh of today's lists (UTC); sensors chain the rest.",
+    description="Refreshes today (UTC), in one run of refresh_day.",
 )
-def daily_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+def daily_refresh(
+    context: dg.ScheduleEvaluationContext, postgres: PostgresResource
+) -> dg.RunRequest:
     day = context.scheduled_execution_time.date()
-    return dg.RunRequest(run_key=f"daily_lists:{day}", tags=lists_tags(day))
-
-
-def _chained(context: dg.RunStatusSensorContext) -> dict[str, str] | None:
-    tags = context.dagster_run.tags
-    if DAY_TAG not in tags or tags.get(IN_PROCESS_TAG):
-        return None
-    return {DAY_TAG: tags[DAY_TAG], GENRES_TAG: tags.get(GENRES_TAG, ",".join(GENRES))}
-
-
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[lists_job],
-    request_job=details_job,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When a day's lists landed, reads that day's details and builds the dims.",
-)
-def after_lists(context: dg.RunStatusSensorContext, postgres: PostgresResource):
-    if (tags := _chained(context)) is None:
-        return dg.SkipReason("not a day's refresh run")
-    day = tags[DAY_TAG]
+    options = day_run(day, GENRES, postgres)
     return dg.RunRequest(
-        run_key=f"daily_details:{day}:{context.dagster_run.run_id}",
-        partition_key=day,
-        asset_selection=details_selection(postgres),
-        tags=tags,
+        run_key=f"refresh_day:{day}",
+        partition_key=options["partition_key"],
+        asset_selection=options["asset_selection"],
     )
 
 
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[details_job],
-    request_job=facts_job,
+@dg.sensor(
+    job=views_job,
+    minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When a day's details landed, builds that day's rankings fact (and the views "
-    "when one is missing or its SQL changed).",
+    description="Has the analytics views made when one is missing or its SQL changed.",
 )
-def after_details(context: dg.RunStatusSensorContext, postgres: PostgresResource):
-    if (tags := _chained(context)) is None:
-        return dg.SkipReason("not a day's refresh run")
-    day = date.fromisoformat(tags[DAY_TAG])
-    return dg.RunRequest(
-        run_key=f"daily_facts:{day}:{context.dagster_run.run_id}",
-        asset_selection=facts_selection(postgres, context.instance),
-        tags=lists_tags(day, tags[GENRES_TAG].split(",")),
-    )
+def views_current(context: dg.SensorEvaluationContext, postgres: PostgresResource):
+    if not views_needed(postgres, context.instance):
+        return dg.SkipReason("every view is there, from the SQL of this code")
+    code = "+".join(view_code_version(name) for name in VIEWS)
+    return dg.RunRequest(run_key=f"analytics_views:{code}")
 
 
 @dg.run_failure_sensor(
@@ -208,7 +158,7 @@ def release_dead_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReas
 
 
 SCHEDULES = [daily_refresh]
-SENSORS = [after_lists, after_details, report_failed_runs, release_dead_runs_sensor]
+SENSORS = [views_current, report_failed_runs, release_dead_runs_sensor]
 
 
 def refresh_in_process(
@@ -218,48 +168,22 @@ def refresh_in_process(
     instance: dg.DagsterInstance,
     on_run: Callable[[dg.ExecuteInProcessResult], None] | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
-    """The day's runs, one after the other, in this process; stops at a failed one: the lists,
-    the details, the facts (a lists and a facts run for each range of `genres` that are next to
-    each other in the genre partitions, so that exactly those genres are read).
-
-    They use the project's resources, configured from the environment; `on_run` hears of each
-    run as it ends."""
+    """The day's run in this process (`refresh_day`, as the schedule runs it), then the views'
+    when one is missing or its SQL changed; stops at a failed run. They use the project's
+    resources, configured from the environment; `on_run` hears of each run as it ends."""
     from imdb_warehouse.definitions import defs
 
     release_dead_runs(instance)
-    process = {IN_PROCESS_TAG: "true", **owner_tags()}
-    ranges = genre_ranges(genres)
-    asked = {
-        DAY_TAG: day.isoformat(),
-        GENRES_TAG: ",".join(g for r in ranges for g in r),
-        **process,
-    }
-    # Each run's options are chosen when it starts, after the runs before it, as the sensors do.
-    steps = [(lists_job, lambda r=r: {"tags": {**lists_tags(day, r), **process}}) for r in ranges]
-    steps.append(
-        (
-            details_job,
-            lambda: {
-                "partition_key": day.isoformat(),
-                "asset_selection": details_selection(PostgresResource()),
-                "tags": asked,
-            },
-        )
-    )
-    steps += [
-        (
-            facts_job,
-            lambda r=r: {
-                "asset_selection": facts_selection(PostgresResource(), instance),
-                "tags": {**lists_tags(day, r), **process},
-            },
-        )
-        for r in ranges
-    ]
+    tags = {IN_PROCESS_TAG: "true", **owner_tags()}
+    runs = [(day_job, lambda: day_run(day, genres, PostgresResource()))]
+    runs.append((views_job, lambda: {} if views_needed(PostgresResource(), instance) else None))
     results = []
-    for job, options in steps:
+    for job, options in runs:
+        chosen = options()
+        if chosen is None:
+            continue
         result = defs.resolve_job_def(job.name).execute_in_process(
-            instance=instance, raise_on_error=False, **options()
+            instance=instance, raise_on_error=False, tags=tags, **chosen
         )
         results.append(result)
         if on_run:

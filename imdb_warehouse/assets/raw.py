@@ -32,8 +32,9 @@ from imdb_warehouse.imdb.parse import (
 )
 from imdb_warehouse.partitions import (
     FIRST_DAY,
+    GENRES,
+    ListsConfig,
     daily_partitions,
-    date_genre_partitions,
     partition_days,
 )
 from imdb_warehouse.resources import PostgresResource
@@ -85,7 +86,7 @@ def _text(capture: Capture) -> str:
 
 @dg.asset(
     key=SEARCH_RESULTS,
-    partitions_def=date_genre_partitions,
+    partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=IMDB_POOL,
     group_name="raw",
@@ -94,7 +95,8 @@ def _text(capture: Capture) -> str:
     metadata=table_metadata(
         SEARCH_RESULTS,
         RawSearchResults,
-        partition_expr={"date": "snapshot_date", "genre": "genre"},
+        partition_expr="snapshot_date",
+        replace_within=["genre"],
         primary_key=["snapshot_date", "genre", "rank"],
     ),
     check_specs=[
@@ -107,16 +109,23 @@ def _text(capture: Capture) -> str:
         ),
     ],
 )
-def imdb_search_results(context: dg.AssetExecutionContext, imdb: ImdbClient, archive: PageArchive):
+def imdb_search_results(
+    context: dg.AssetExecutionContext, config: ListsConfig, imdb: ImdbClient, archive: PageArchive
+):
     """Each genre's list of the most popular English-language feature films, one row per
     result exactly as IMDb sent it (`item_json`: the GraphQL `Title`, or the search page's
-    item), with its rank, IMDb's total and the archived capture. An empty list, a list shorter
-    than asked while IMDb's total says more, an answer with errors, a changed format, or a list
-    where IMDb dropped the genre filter fails the day naming the capture."""
-    lists = []
-    for key in context.partition_keys:
-        parts = date_genre_partitions.get_partition_key_from_str(key).keys_by_dimension
-        lists.append((date.fromisoformat(parts["date"]), parts["genre"]))
+    item), with its rank, IMDb's total and the archived capture: every genre, or those the run
+    config names (the others' rows of the day stay). An empty list, a list shorter than asked
+    while IMDb's total says more, an answer with errors, a changed format, or a list where IMDb
+    dropped the genre filter fails the day naming the capture."""
+    unknown = [genre for genre in config.genres if genre not in GENRES]
+    if unknown or not config.genres:
+        raise dg.Failure(
+            f"run config genres {config.genres}: {unknown or 'none'} not among the genres with "
+            f"a daily list: {', '.join(GENRES)}"
+        )
+    genres = sorted(set(config.genres), key=GENRES.index)
+    lists = [(day, genre) for day in partition_days(context) for genre in genres]
     frame = search_results_frame(imdb, archive, lists)
     yield from validated(SEARCH_RESULTS, RawSearchResults, frame)
     yield warn_result(SEARCH_RESULTS, "complete_lists", short_lists(frame), "short_lists")
@@ -262,14 +271,7 @@ class TitlePagesConfig(dg.Config):
     group_name="raw",
     kinds={"python", "postgres"},
     owners=OWNERS,
-    ins={
-        "movie_rankings": dg.AssetIn(
-            key=MOVIE_RANKINGS,
-            partition_mapping=dg.MultiToSingleDimensionPartitionMapping(
-                partition_dimension_name="date"
-            ),
-        )
-    },
+    ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS)},
     metadata=table_metadata(
         TITLE_PAGES,
         RawTitlePages,

@@ -17,13 +17,13 @@ from imdb_warehouse.checks import lists_with_gaps, schema_check_spec, validated,
 from imdb_warehouse.imdb.fields import LayoutChangeError
 from imdb_warehouse.imdb.graphql import details_row, listed_title_row
 from imdb_warehouse.imdb.parse import search_item_row, title_details_row
-from imdb_warehouse.partitions import daily_partitions, date_genre_partitions
+from imdb_warehouse.partitions import daily_partitions
 from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema, table_metadata
 
 
 @dg.asset(
     key=MOVIE_RANKINGS,
-    partitions_def=date_genre_partitions,
+    partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="staging",
     kinds={"polars", "postgres"},
@@ -32,7 +32,8 @@ from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema, t
     metadata=table_metadata(
         MOVIE_RANKINGS,
         MovieRankings,
-        partition_expr={"date": "snapshot_date", "genre": "genre"},
+        partition_expr="snapshot_date",
+        replace_within=["genre"],
         primary_key=["snapshot_date", "genre", "rank"],
     ),
     check_specs=[

@@ -26,7 +26,7 @@ from imdb_warehouse.assets.keys import (
 )
 from imdb_warehouse.checks import warehouse_check_results, warehouse_check_specs
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG, IMDB_GENRES, MOVIE_GENRES
-from imdb_warehouse.partitions import daily_partitions, date_genre_partitions, partition_days
+from imdb_warehouse.partitions import daily_partitions, partition_days
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.schemas import (
     BridgeMovieGenre,
@@ -44,7 +44,6 @@ from imdb_warehouse.schemas import (
 CALENDAR = (date(1870, 1, 1), date(2100, 12, 31))
 GENRE_KEYS = {name: key for key, name in enumerate(IMDB_GENRES, start=1)}
 ROLES = ("director", "writer", "star")
-ON_DAY = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="date")
 DAILY_UPSERT = {
     "write_mode": "upsert",
     "newer_wins": "last_seen_date",
@@ -248,7 +247,7 @@ def dim_genre() -> pl.DataFrame:
     backfill_policy=dg.BackfillPolicy.single_run(),
     **COMMON,
     ins={
-        "movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS, partition_mapping=ON_DAY),
+        "movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS),
         "title_details": dg.AssetIn(key=TITLE_DETAILS),
     },
     metadata=table_metadata(
@@ -344,7 +343,7 @@ def bridge_movie_person(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     **COMMON,
-    ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS, partition_mapping=ON_DAY)},
+    ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS)},
     deps=[DIM_MOVIE, DIM_GENRE],
     metadata=table_metadata(
         BRIDGE_MOVIE_GENRE,
@@ -369,16 +368,17 @@ def bridge_movie_genre(
 
 @dg.asset(
     key=FACT_MOVIE_RANKING,
-    partitions_def=date_genre_partitions,
+    partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     **COMMON,
     ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS)},
-    deps=[dg.AssetDep(DIM_MOVIE, partition_mapping=ON_DAY), DIM_DATE, DIM_GENRE],
+    deps=[DIM_MOVIE, DIM_DATE, DIM_GENRE],
     metadata=table_metadata(
         FACT_MOVIE_RANKING,
         FactMovieRanking,
         primary_key=["date_key", "genre_key", "movie_key"],
-        partition_expr={"date": "snapshot_date", "genre": "genre"},
+        partition_expr="snapshot_date",
+        replace_within=["genre"],
         foreign_keys=RANKING_KEYS,
         indexes=[["movie_key", "snapshot_date"]],
     ),

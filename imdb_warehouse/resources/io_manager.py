@@ -6,6 +6,8 @@ What its definition metadata may say:
 - `primary_key`: column or list of columns, made the table's PRIMARY KEY;
 - `partition_expr`: the partition column (a dict dimension → column for multi-partitions);
 - `write_mode`: `replace` (default) or `upsert`;
+- `replace_within`: in replace mode, columns that narrow what a write replaces to the values
+  the frame holds (a day's lists: `["genre"]`, so a run of some genres keeps the others');
 - `newer_wins`: in upsert mode, a column whose smaller value never overwrites a larger one;
 - `upsert_merge`: in upsert mode, {column: "least" | "coalesce"}: keep the smaller of the old
   and new value (e.g. a first-seen date), or keep the old value where the new one is null;
@@ -64,6 +66,7 @@ class TableSpec:
     primary_key: tuple[str, ...]
     write_mode: str
     newer_wins: str | None
+    replace_within: tuple[str, ...]
     merge: Mapping[str, str]
     foreign_keys: Mapping[str, str]
     indexes: tuple[tuple[str, ...], ...]
@@ -96,6 +99,9 @@ def table_spec(
         )
     if write_mode == "upsert" and not primary_key:
         raise WarehouseError(f"asset {asset}: write_mode 'upsert' needs a primary_key in metadata")
+    replace_within = metadata.get("replace_within") or ()
+    if replace_within and write_mode != "replace":
+        raise WarehouseError(f"asset {asset}: replace_within needs write_mode 'replace'")
     merge = dict(metadata.get("upsert_merge") or {})
     if (newer_wins or merge) and write_mode != "upsert":
         raise WarehouseError(f"asset {asset}: newer_wins and upsert_merge need write_mode 'upsert'")
@@ -112,6 +118,9 @@ def table_spec(
         primary_key=(primary_key,) if isinstance(primary_key, str) else tuple(primary_key),
         write_mode=write_mode,
         newer_wins=newer_wins,
+        replace_within=(replace_within,)
+        if isinstance(replace_within, str)
+        else tuple(replace_within),
         merge=merge,
         foreign_keys=foreign_keys,
         indexes=tuple(tuple(index) for index in metadata.get("indexes") or ()),
@@ -237,6 +246,7 @@ def _check_frame(frame: pl.DataFrame, spec: TableSpec) -> None:
     where = f"asset {spec.asset} (table {spec.qualified_name})"
     named = [*spec.primary_key, *([spec.newer_wins] if spec.newer_wins else []), *spec.merge]
     named += [*spec.foreign_keys, *(c for index in spec.indexes for c in index)]
+    named += spec.replace_within
     if spec.partitions is not None:
         named += spec.partitions.columns
     missing = [c for c in dict.fromkeys(named) if c not in frame.columns]
@@ -280,9 +290,15 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
     names = sql.SQL(", ").join(map(sql.Identifier, frame.columns))
     if spec.write_mode == "replace":
         params = Params()
+        where = [spec.partitions.where(params, frame.schema)] if spec.partitions else []
+        for column in spec.replace_within:
+            values = params.add(frame.get_column(column).unique().to_list())
+            where.append(sql.SQL("{} = ANY({})").format(sql.Identifier(column), values))
         delete = sql.SQL("DELETE FROM {}").format(spec.ident)
-        if spec.partitions is not None:
-            delete += sql.SQL(" WHERE ") + spec.partitions.where(params, frame.schema)
+        if where:
+            delete += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(
+                sql.SQL("({})").format(w) for w in where
+            )
         conn.execute(delete, params)
         _copy(conn, spec.ident, names, frame)
     else:
