@@ -2,6 +2,8 @@
 
 from datetime import UTC, date, datetime, time
 
+import dagster as dg
+
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.archive import Capture, PageArchive
 from imdb_warehouse.resources.imdb_client import Exchange, ImdbClient
@@ -45,3 +47,23 @@ def archive_answer(
         request_body=request_body,
     )
     return archive.store(kind, day, name, exchange)
+
+
+def materialize_day(
+    resources: dict, day: date, genres: list[str] | None = None, **kwargs
+) -> dg.ExecuteInProcessResult:
+    """The day's run as `refresh_day` makes it (the same assets, partition and run config),
+    with these resources."""
+    from imdb_warehouse.assets import analytics, raw, staging, warehouse
+    from imdb_warehouse.partitions import GENRES
+    from imdb_warehouse.schedules import day_run
+
+    options = day_run(day, genres or GENRES, resources["postgres"])
+    return dg.materialize(
+        dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
+        resources=resources,
+        selection=options["asset_selection"],
+        partition_key=options["partition_key"],
+        run_config=options["run_config"],
+        **kwargs,
+    )

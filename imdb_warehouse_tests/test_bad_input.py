@@ -21,6 +21,7 @@ from imdb_warehouse_tests.imdb.test_parse import item, page, search, title
 DAY = date(2025, 3, 1)
 ASSETS = [raw.imdb_search_results, staging.movie_rankings]
 one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
+DRAMA = {"ops": {"raw__imdb_search_results": {"config": {"genres": ["drama"]}}}}
 
 
 def list_answer(titles: list[dict], total: int | None = None) -> bytes:
@@ -57,7 +58,11 @@ def pipeline(database_url, tmp_path):
         else:
             archive_answer(archive, raw.HTML_SEARCH, day, "drama", body)
         return dg.materialize(
-            ASSETS, resources=resources, partition_key=f"{day}|drama", raise_on_error=False
+            ASSETS,
+            resources=resources,
+            partition_key=day.isoformat(),
+            run_config=DRAMA,
+            raise_on_error=False,
         )
 
     def run_details(answers: dict[str, bytes], source: str = "html") -> dg.ExecuteInProcessResult:
@@ -312,7 +317,11 @@ def test_an_answer_over_the_size_limit_is_refused_and_nothing_changes(
             "archive": PageArchive(root=str(tmp_path / "archive")),
         }
         result = dg.materialize(
-            ASSETS, resources=resources, partition_key=f"{DAY}|drama", raise_on_error=False
+            ASSETS,
+            resources=resources,
+            partition_key=DAY.isoformat(),
+            run_config=DRAMA,
+            raise_on_error=False,
         )
     assert not result.success
     assert "over the limit of 20,000 bytes" in _failure(result)

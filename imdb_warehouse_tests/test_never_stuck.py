@@ -67,7 +67,7 @@ def slots_held(dagster_home: Path) -> int:
 
 def lists_run(dagster_home: Path) -> dg.DagsterRun:
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        [run] = instance.get_runs(filters=dg.RunsFilter(job_name="daily_lists"), limit=1)
+        [run] = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_day"), limit=1)
         return run
 
 
@@ -93,9 +93,9 @@ def test_a_refresh_killed_mid_scrape_does_not_block_the_next_one(
     started = time.monotonic()
     out = finish(start_refresh(database_url, replay, dagster_home, tmp_path))
     assert time.monotonic() - started < 120, out
-    assert "daily_facts: succeeded" in out
+    assert "refresh_day: succeeded" in out
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        runs = instance.get_runs(filters=dg.RunsFilter(job_name="daily_lists"))
+        runs = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_day"))
         assert [r.status for r in runs] == [
             dg.DagsterRunStatus.SUCCESS,
             dg.DagsterRunStatus.FAILURE,
@@ -126,7 +126,7 @@ def test_a_refresh_asked_to_stop_ends_its_run_and_frees_its_slot(
     )
     assert slots_held(dagster_home) == 0
     replay.set_faults([])
-    assert "daily_facts: succeeded" in finish(
+    assert "refresh_day: succeeded" in finish(
         start_refresh(database_url, replay, dagster_home, tmp_path)
     )
 
@@ -147,7 +147,7 @@ def test_a_refresh_waiting_for_the_pool_answers_sigterm(
     os.killpg(holder.pid, signal.SIGKILL)
     holder.wait(timeout=30)
     replay.set_faults([])
-    assert "daily_facts: succeeded" in finish(
+    assert "refresh_day: succeeded" in finish(
         start_refresh(database_url, replay, dagster_home, tmp_path)
     )
 
@@ -157,7 +157,7 @@ import sys
 import dagster as dg
 from imdb_warehouse.definitions import defs
 with dg.DagsterInstance.get() as instance:
-    defs.resolve_job_def("daily_lists").execute_in_process(
+    defs.resolve_job_def("refresh_day").execute_in_process(
         instance=instance, partition_key=sys.argv[1], raise_on_error=False
     )
 """
@@ -183,7 +183,7 @@ def test_a_launched_run_whose_process_died_is_released_by_the_sensor(
         "IMDB_MIN_INTERVAL_SECONDS": "0",
     }
     run = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHED_RUN, f"{DAY}|action"], env=env, start_new_session=True
+        [sys.executable, "-c", LAUNCHED_RUN, DAY.isoformat()], env=env, start_new_session=True
     )
     wait_for_the_stalled_request(replay)
     assert lists_run(dagster_home).tags[PID_TAG] == str(run.pid)

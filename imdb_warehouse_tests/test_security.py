@@ -92,6 +92,10 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
     from imdb_warehouse_tests.helpers import replay_client
 
     day = date(2025, 3, 1)
+
+    def genre(slug: str) -> dict:
+        return {"ops": {"raw__imdb_search_results": {"config": {"genres": [slug]}}}}
+
     license = License(api_key=f"key-{uuid.uuid4().hex}", secret_access_key=uuid.uuid4().hex)
     secrets = [license.api_key, license.secret_access_key]
     for name, value in {
@@ -131,7 +135,8 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
                     assets,
                     selection=[raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS],
                     resources=resources,
-                    partition_key=f"{day}|drama",
+                    partition_key=day.isoformat(),
+                    run_config=genre("drama"),
                     instance=instance,
                 ),
                 dg.materialize(
@@ -149,7 +154,8 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
                 assets,
                 selection=[raw.SEARCH_RESULTS],
                 resources=resources,
-                partition_key=f"{day}|comedy",
+                partition_key=day.isoformat(),
+                run_config=genre("comedy"),
                 instance=instance,
                 raise_on_error=False,
             )

@@ -75,12 +75,14 @@ def run_lists(
         ALL_ASSETS,
         selection=[raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS],
         resources=resources,
-        tags={
-            "dagster/asset_partition_range_start": f"{day}|{genres[0]}",
-            "dagster/asset_partition_range_end": f"{day}|{genres[-1]}",
-        },
+        partition_key=day.isoformat(),
+        run_config=genres_config(genres),
         **kwargs,
     )
+
+
+def genres_config(genres: list[str]) -> dict:
+    return {"ops": {"raw__imdb_search_results": {"config": {"genres": genres}}}}
 
 
 def run_titles(resources, day: date = DAY, **kwargs) -> dg.ExecuteInProcessResult:
@@ -109,12 +111,12 @@ def test_a_day_of_lists_lands_as_the_catalogue_has_it_and_a_rerun_replaces_it(
 ):
     result = run_lists(resources)
     assert result.success
-    for key in (raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS):  # each partition its own count
+    for key in (raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS):  # the day's row count
         assert {
             e.materialization.partition: e.materialization.metadata["dagster/row_count"].value
             for e in result.get_asset_materialization_events()
             if e.asset_key == key
-        } == {f"{DAY}|{genre}": 50 for genre in GENRES}
+        } == {DAY.isoformat(): 50 * len(GENRES)}
     for genre in GENRES:
         expected, total = catalogue.search(GENRE_BY_SLUG[genre], DAY, limit=50)
         rows = sql(
@@ -272,10 +274,7 @@ def test_staging_of_a_past_day_rereads_raw_without_the_network(resources, sql, r
         ALL_ASSETS,
         selection=[staging.MOVIE_RANKINGS],
         resources=resources,
-        tags={
-            "dagster/asset_partition_range_start": f"{DAY}|{GENRES[0]}",
-            "dagster/asset_partition_range_end": f"{DAY}|{GENRES[-1]}",
-        },
+        partition_key=DAY.isoformat(),
     )
     assert result.success and replay.requests == []
     assert sql("SELECT * FROM staging.movie_rankings ORDER BY genre, rank") == before
@@ -470,10 +469,7 @@ def test_a_row_that_breaks_the_staging_model_blocks_the_write_and_shows_the_row(
         ALL_ASSETS,
         selection=[staging.MOVIE_RANKINGS],
         resources=resources,
-        tags={
-            "dagster/asset_partition_range_start": f"{DAY}|{GENRES[0]}",
-            "dagster/asset_partition_range_end": f"{DAY}|{GENRES[-1]}",
-        },
+        partition_key=DAY.isoformat(),
         raise_on_error=False,
     )
     assert not result.success
@@ -519,3 +515,26 @@ def test_a_day_to_come_or_a_bad_today_fails_before_any_request_or_write(
     assert not result.success and message in failure(result)
     assert replay.requests == []
     assert sql("SELECT to_regclass('raw.imdb_search_results')") == [(None,)]
+
+
+@one_backend
+def test_a_run_of_some_genres_replaces_their_lists_and_keeps_the_others(resources, sql):
+    assert run_lists(resources).success
+    before = dict(sql("SELECT genre, min(archive_path) FROM raw.imdb_search_results GROUP BY 1"))
+    assert run_lists(resources, genres=["adventure"]).success
+    after = dict(sql("SELECT genre, min(archive_path) FROM raw.imdb_search_results GROUP BY 1"))
+    assert set(after) == set(GENRES)
+    assert after["adventure"] != before["adventure"]  # read again…
+    assert {g: after[g] for g in ("action", "animation")} == {
+        g: before[g] for g in ("action", "animation")
+    }  # …the others kept
+    assert sql("SELECT genre, count(*) FROM staging.movie_rankings GROUP BY 1 ORDER BY 1") == [
+        (genre, 50) for genre in GENRES
+    ]
+
+
+@one_backend
+def test_run_config_naming_an_unknown_genre_fails_in_one_line(resources):
+    result = run_lists(resources, genres=["cooking"], raise_on_error=False)
+    assert not result.success
+    assert "run config genres ['cooking']: ['cooking'] not among the genres" in failure(result)

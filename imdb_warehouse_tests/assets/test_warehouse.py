@@ -17,8 +17,7 @@ from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources import io_manager as io_manager_module
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
-from imdb_warehouse.schedules import DETAILS
-from imdb_warehouse_tests.helpers import replay_client
+from imdb_warehouse_tests.helpers import materialize_day, replay_client
 
 FIRST = date(2025, 3, 1)
 DAYS = [FIRST + timedelta(days=i) for i in range(3)]
@@ -26,7 +25,6 @@ GENRES = ["action", "adventure", "animation"]
 ASSETS = [
     *dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
 ]
-DAILY = DETAILS  # the daily run's assets
 WAREHOUSE_TABLES = [
     "dim_date",
     "dim_genre",
@@ -69,23 +67,12 @@ def run(resources, selection, **kwargs) -> dg.ExecuteInProcessResult:
     return dg.materialize(ASSETS, selection=selection, resources=resources, **kwargs)
 
 
-def genre_range(day: date, genres: list[str]) -> dict[str, str]:
-    return {
-        "dagster/asset_partition_range_start": f"{day}|{genres[0]}",
-        "dagster/asset_partition_range_end": f"{day}|{genres[-1]}",
-    }
-
-
 def refresh(resources, replay, day: date, genres: list[str] = GENRES, today: date | None = None):
-    """The whole graph for `day`: lists, title pages, dimensions, bridges, facts, views."""
+    """The whole graph for `day`: the day's run (lists, details, dimensions, bridges, facts),
+    then the views."""
     replay.set_day(day)
     resources = {**resources, "imdb": client(replay, today or day)}
-    if not resources["postgres"].query("SELECT to_regclass('warehouse.dim_date')")[0][0]:
-        assert run(resources, [keys.DIM_DATE, keys.DIM_GENRE]).success
-    tags = genre_range(day, genres)
-    assert run(resources, [keys.SEARCH_RESULTS, keys.MOVIE_RANKINGS], tags=tags).success
-    assert run(resources, DAILY, partition_key=day.isoformat()).success
-    assert run(resources, [keys.FACT_MOVIE_RANKING], tags=tags).success
+    assert materialize_day(resources, day, genres).success
     assert run(resources, dg.AssetSelection.groups("analytics")).success
 
 
@@ -247,7 +234,7 @@ def test_the_same_movie_with_different_votes_in_two_lists_of_one_day(resources, 
         (title_id,),
     )
     assert run(resources, [keys.DIM_MOVIE], partition_key=FIRST.isoformat()).success
-    assert run(resources, [keys.FACT_MOVIE_RANKING], tags=genre_range(FIRST, GENRES)).success
+    assert run(resources, [keys.FACT_MOVIE_RANKING], partition_key=FIRST.isoformat()).success
     votes = dict(
         sql(
             "SELECT genre, votes FROM warehouse.fact_movie_ranking WHERE movie_key = %s",
@@ -322,7 +309,8 @@ def test_a_genre_with_no_results_fails_the_day_rather_than_loading_an_empty_one(
     result = run(
         {**resources, "imdb": client(replay, early)},
         [keys.SEARCH_RESULTS, keys.MOVIE_RANKINGS],
-        tags=genre_range(early, ["film-noir"]),
+        partition_key=early.isoformat(),
+        run_config={"ops": {"raw__imdb_search_results": {"config": {"genres": ["film-noir"]}}}},
         raise_on_error=False,
     )
     assert not result.success
@@ -352,7 +340,7 @@ def test_a_crash_in_the_middle_of_a_load_leaves_nothing_partial(
     result = run(
         resources,
         [keys.FACT_MOVIE_RANKING],
-        tags=genre_range(DAYS[1], GENRES),
+        partition_key=DAYS[1].isoformat(),
         raise_on_error=False,
     )
     assert not result.success and calls["n"] == 3
