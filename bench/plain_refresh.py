@@ -1,6 +1,6 @@
 """The daily refresh's work without Dagster: the floor the Dagster refresh is measured against.
 
-The same functions the assets call, in the order of the three runs, each table written by
+The same functions the assets call, in the order of the day's run, each table written by
 `write_frame` with its asset's metadata (so the same tables, keys and write modes), frames
 passed in memory instead of read back through the IO manager.
 """

@@ -84,7 +84,7 @@ def _child(source: str, admin_url: str, replay_url: str) -> None:
             with dg.DagsterInstance.local_temp(home) as instance:
                 results = refresh_in_process(day, instance=instance)
             seconds.append(time.perf_counter() - start)
-            if not all(r.success for r in results) or len(results) != 3:
+            if not results or not all(r.success for r in results):
                 raise RuntimeError(f"the {source} refresh of {day} failed")
             asked.append(len(replay_control(replay_url, "requests")))
         report = {

@@ -275,7 +275,7 @@ def _demo(args: argparse.Namespace) -> int:
         return _fail("demo", error)
     print(f"demo: the embedded warehouse at {url}", flush=True)
     with ReplayServer(day=day) as replay, _instance() as instance:
-        print(f"demo: the offline IMDb at {replay.url}; refreshing {day} (three runs)", flush=True)
+        print(f"demo: the offline IMDb at {replay.url}; refreshing {day}", flush=True)
         os.environ.update(
             {
                 settings.DATABASE_URL.name: url,
