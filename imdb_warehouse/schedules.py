@@ -47,7 +47,7 @@ day_job = dg.define_asset_job(
     "names), every listed movie's details, the dimensions, bridges and facts.",
 )
 views_job = dg.define_asset_job(
-    "analytics_views",
+    "refresh_views",
     selection=dg.AssetSelection.groups("analytics"),
     description="The analytics views, (re)made when one is missing or its SQL changed.",
 )
@@ -116,7 +116,7 @@ def views_current(context: dg.SensorEvaluationContext, postgres: PostgresResourc
     if not views_needed(postgres, context.instance):
         return dg.SkipReason("every view is there, from the SQL of this code")
     code = "+".join(view_code_version(name) for name in VIEWS)
-    return dg.RunRequest(run_key=f"analytics_views:{code}")
+    return dg.RunRequest(run_key=f"refresh_views:{code}")
 
 
 @dg.run_failure_sensor(

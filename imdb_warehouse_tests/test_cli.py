@@ -33,7 +33,7 @@ def test_the_demo_refreshes_today_from_the_offline_imdb_and_summarises(tmp_path)
         stop_embedded_server(home)
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-3000:]
     out = demo.stdout
-    for run in ("refresh_day", "analytics_views"):  # the day in one run, then the views
+    for run in ("refresh_day", "refresh_views"):  # the day in one run, then the views
         assert f"{run}: succeeded" in out
     rows = dict(
         line.split() for line in out.split("Rows per table:\n")[1].split("\n\n")[0].splitlines()
@@ -50,7 +50,7 @@ def test_the_demo_refreshes_today_from_the_offline_imdb_and_summarises(tmp_path)
     assert "genre=film-noir" in warning[0] and "results=" in warning[0]
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         runs = instance.get_runs()
-        assert sorted(r.job_name for r in runs) == ["analytics_views", "refresh_day"]
+        assert sorted(r.job_name for r in runs) == ["refresh_day", "refresh_views"]
         assert all(r.is_success for r in runs)
 
 

@@ -67,7 +67,7 @@ def test_the_day_lands_in_one_run_and_the_views_when_one_is_missing_or_its_sql_c
     postgres = PostgresResource()
     with dg.DagsterInstance.ephemeral() as instance:
         first = refresh_in_process(DAY, ["action"], instance=instance)
-        assert [r.job_def.name for r in first] == ["refresh_day", "analytics_views"]
+        assert [r.job_def.name for r in first] == ["refresh_day", "refresh_views"]
         assert all(r.success for r in first)
         assert _materialized(first[0]) == {*CALENDAR, *DAY_ASSETS}
         assert _materialized(first[1]) == set(VIEW_KEYS)
@@ -84,10 +84,10 @@ def test_the_day_lands_in_one_run_and_the_views_when_one_is_missing_or_its_sql_c
         sql("DROP VIEW analytics.rank_movers")
         assert views_needed(postgres, instance)
         assert views_current(_sensor_context(instance, postgres)).run_key.startswith(
-            "analytics_views:"
+            "refresh_views:"
         )
         third = refresh_in_process(NEXT_DAY, ["action"], instance=instance)
-        assert [r.job_def.name for r in third] == ["refresh_day", "analytics_views"]
+        assert [r.job_def.name for r in third] == ["refresh_day", "refresh_views"]
         assert not views_needed(postgres, instance)
 
         # a view last made from other SQL (a deploy changed it) is made again
@@ -108,7 +108,7 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
 def test_the_in_process_refresh_reads_exactly_the_genres_asked_for(environment, sql):
     with dg.DagsterInstance.ephemeral() as instance:
         results = refresh_in_process(DAY, ["fantasy", "drama"], instance=instance)
-    assert [r.job_def.name for r in results] == ["refresh_day", "analytics_views"]
+    assert [r.job_def.name for r in results] == ["refresh_day", "refresh_views"]
     assert all(r.success for r in results)
     assert sql(
         "SELECT genre, count(*) FROM warehouse.fact_movie_ranking GROUP BY 1 ORDER BY 1"
