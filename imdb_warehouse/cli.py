@@ -231,9 +231,12 @@ def _found(check) -> str:
 
 
 def _refresh(args: argparse.Namespace) -> int:
+    import psycopg
+
     from imdb_warehouse.assets.raw import day_refusal
     from imdb_warehouse.resources.archive import PageArchive
     from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
+    from imdb_warehouse.resources.postgres import EmbeddedPostgresError
     from imdb_warehouse.schedules import refresh_in_process
 
     try:
@@ -245,14 +248,16 @@ def _refresh(args: argparse.Namespace) -> int:
         return _fail("refresh", refusal)
     print(f"refresh: {day}, genres {', '.join(args.genre) if args.genre else 'all'}", flush=True)
     with _instance() as instance:
-        return _status(
-            _stoppable(
+        try:
+            results = _stoppable(
                 lambda: refresh_in_process(
                     day, args.genre or GENRES, instance=instance, on_run=_report_run
                 ),
                 instance,
             )
-        )
+        except (psycopg.Error, EmbeddedPostgresError) as error:  # before any run: the warehouse
+            return _fail("refresh", " / ".join(line.strip() for line in str(error).splitlines()))
+    return _status(results)
 
 
 def _demo(args: argparse.Namespace) -> int:
