@@ -260,6 +260,42 @@ def _refresh(args: argparse.Namespace) -> int:
     return _status(results)
 
 
+def _rebuild(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from imdb_warehouse.assets.raw import day_refusal
+    from imdb_warehouse.resources.archive import PageArchive
+    from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
+    from imdb_warehouse.schedules import refresh_in_process
+
+    try:
+        today = ImdbClient().now().date()
+    except ImdbError as error:
+        return _fail("rebuild", error)
+    first, last = args.first, args.last or args.first
+    if last < first:
+        return _fail("rebuild", f"--to {last} is before --from {first}")
+    if last >= today:
+        return _fail(
+            "rebuild", f"{last} is not a past day (today is {today}, UTC): refresh today instead"
+        )
+    archive = PageArchive()
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    if refusals := [r for day in days if (r := day_refusal(day, today, archive))]:
+        return _fail(
+            "rebuild", f"{len(refusals)} of the {len(days)} days cannot be rebuilt: {refusals[0]}"
+        )
+    print(f"rebuild: {first} to {last} from the archive, in one run", flush=True)
+    with _instance() as instance:
+        results = _stoppable(
+            lambda: refresh_in_process(
+                first, GENRES, instance=instance, on_run=_report_run, last=last
+            ),
+            instance,
+        )
+    return _status(results)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -391,6 +427,22 @@ def main(argv: list[str] | None = None) -> int:
         help=f"a genre to refresh (repeatable; default all): {', '.join(GENRES)}",
     )  # fmt: skip
     refresh.set_defaults(run=_refresh)
+    rebuild = commands.add_parser(
+        "rebuild",
+        help="rebuild past days from the archive, in one run (no request to IMDb): after a "
+        "fix of the readers, say",
+    )
+    rebuild.add_argument(
+        "--from", dest="first", type=date.fromisoformat, required=True, metavar="DAY"
+    )
+    rebuild.add_argument(
+        "--to",
+        dest="last",
+        type=date.fromisoformat,
+        metavar="DAY",
+        help="the last day (default: --from)",
+    )
+    rebuild.set_defaults(run=_rebuild)
     commands.add_parser(
         "demo",
         help="the embedded warehouse, the offline IMDb on a free port, today's refresh, and a "

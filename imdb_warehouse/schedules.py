@@ -54,16 +54,29 @@ views_job = dg.define_asset_job(
 JOBS = (day_job, views_job)
 
 
-def day_run(day: date, genres: Sequence[str], postgres: PostgresResource) -> dict:
-    """How to run the day: its partition, its assets (with the calendar while the warehouse
-    lacks it), and the genres to read when not all."""
+def day_run(
+    day: date, genres: Sequence[str], postgres: PostgresResource, last: date | None = None
+) -> dict:
+    """How to run the day (or the days `day`..`last`, in one run: a backfill): its partition
+    (range), its assets (with the calendar while the warehouse lacks it), and the genres to read
+    when not all."""
     [(built,)] = postgres.query(
         "SELECT to_regclass('warehouse.dim_date') IS NOT NULL "
         "AND to_regclass('warehouse.dim_genre') IS NOT NULL"
     )
     chosen = sorted(set(genres), key=GENRES.index)
+    partitions = (
+        {"partition_key": day.isoformat()}
+        if last is None or last == day
+        else {
+            "tags": {
+                "dagster/asset_partition_range_start": day.isoformat(),
+                "dagster/asset_partition_range_end": last.isoformat(),
+            }
+        }
+    )
     return {
-        "partition_key": day.isoformat(),
+        **partitions,
         "asset_selection": DAY_ASSETS if built else [*CALENDAR, *DAY_ASSETS],
         "run_config": {}
         if chosen == GENRES
@@ -167,23 +180,26 @@ def refresh_in_process(
     *,
     instance: dg.DagsterInstance,
     on_run: Callable[[dg.ExecuteInProcessResult], None] | None = None,
+    last: date | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
-    """The day's run in this process (`refresh_day`, as the schedule runs it), then the views'
-    when one is missing or its SQL changed; stops at a failed run. They use the project's
-    resources, configured from the environment; `on_run` hears of each run as it ends."""
+    """The day's run in this process (`refresh_day`, as the schedule runs it; with `last`, the
+    days `day`..`last` in one run), then the views' when one is missing or its SQL changed;
+    stops at a failed run. They use the project's resources, configured from the environment;
+    `on_run` hears of each run as it ends."""
     from imdb_warehouse.definitions import defs
 
     release_dead_runs(instance)
-    tags = {IN_PROCESS_TAG: "true", **owner_tags()}
-    runs = [(day_job, lambda: day_run(day, genres, PostgresResource()))]
+    process = {IN_PROCESS_TAG: "true", **owner_tags()}
+    runs = [(day_job, lambda: day_run(day, genres, PostgresResource(), last))]
     runs.append((views_job, lambda: {} if views_needed(PostgresResource(), instance) else None))
     results = []
     for job, options in runs:
         chosen = options()
         if chosen is None:
             continue
+        chosen["tags"] = {**chosen.get("tags", {}), **process}
         result = defs.resolve_job_def(job.name).execute_in_process(
-            instance=instance, raise_on_error=False, tags=tags, **chosen
+            instance=instance, raise_on_error=False, **chosen
         )
         results.append(result)
         if on_run:

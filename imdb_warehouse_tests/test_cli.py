@@ -311,3 +311,42 @@ def test_refresh_names_a_database_or_archive_error_in_one_line(
     assert len(failing) == 1, result.stdout + result.stderr
     cause = {"database": "127.0.0.1", "archive": "archive"}[broken]
     assert cause in failing[0] and ("rror" in failing[0] or "failed" in failing[0]), failing
+
+
+@pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
+def test_rebuild_remakes_past_days_from_the_archive_in_one_run_without_a_request(
+    database_url, sql, tmp_path, doctor_replay
+):
+    days = [DAY, date(2025, 3, 2)]
+    env = _env(
+        IMDB_WAREHOUSE_DATABASE_URL=database_url,
+        IMDB_WAREHOUSE_ARCHIVE=str(tmp_path / "archive"),
+        IMDB_GRAPHQL_URL=f"{doctor_replay.url}/",
+        DAGSTER_HOME=str(tmp_path),
+    )
+    for day in days:
+        doctor_replay.set_day(day)
+        done = subprocess.run(
+            [CLI, "refresh"], env=env | {"IMDB_WAREHOUSE_TODAY": str(day)},
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:]
+    tables = ["staging.movie_rankings", "staging.title_details", "warehouse.fact_movie_ranking"]
+    before = {t: sql(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in tables}  # noqa: S608
+    sql("DELETE FROM warehouse.fact_movie_ranking; DELETE FROM staging.movie_rankings")
+    doctor_replay.reset()
+    later = env | {"IMDB_WAREHOUSE_TODAY": "2025-03-10"}
+    rebuilt = subprocess.run(
+        [CLI, "rebuild", "--from", "2025-03-01", "--to", "2025-03-02"],
+        env=later, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert rebuilt.returncode == 0, rebuilt.stdout[-2000:] + rebuilt.stderr[-2000:]
+    assert rebuilt.stdout.count("refresh_day: succeeded") == 1  # the two days in one run
+    assert doctor_replay.requests == []
+    assert {t: sql(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in tables} == before  # noqa: S608
+    refused = subprocess.run(
+        [CLI, "rebuild", "--from", "2025-02-27", "--to", "2025-03-02"],
+        env=later, capture_output=True, text=True,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "2 of the 4 days cannot be rebuilt: 2025-02-27 is not today" in refused.stderr
