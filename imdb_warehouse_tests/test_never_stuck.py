@@ -35,9 +35,10 @@ def dagster_home(tmp_path) -> Path:
     return home
 
 
-def start_refresh(database_url: str, replay: ReplayServer, dagster_home: Path, tmp_path: Path):
+def environment(database_url: str, replay: ReplayServer, dagster_home: Path, tmp_path: Path):
+    """A process's environment: this instance and warehouse, the replay, today = DAY."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IMDB_", "DAGSTER_"))}
-    env |= {
+    return env | {
         "DAGSTER_HOME": str(dagster_home),
         "IMDB_WAREHOUSE_DATABASE_URL": database_url,
         "IMDB_WAREHOUSE_ARCHIVE": str(tmp_path / "archive"),
@@ -46,10 +47,13 @@ def start_refresh(database_url: str, replay: ReplayServer, dagster_home: Path, t
         "IMDB_WAREHOUSE_TODAY": DAY.isoformat(),
         "IMDB_MIN_INTERVAL_SECONDS": "0",
     }
+
+
+def start_refresh(database_url: str, replay: ReplayServer, dagster_home: Path, tmp_path: Path):
     args = [CLI, "refresh", *(a for g in GENRES for a in ("--genre", g))]
     return subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
+        args, env=environment(database_url, replay, dagster_home, tmp_path),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
 
 
@@ -173,17 +177,10 @@ def test_a_launched_run_whose_process_died_is_released_by_the_sensor(
     from imdb_warehouse.schedules import release_dead_runs_sensor
 
     replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMDB_", "DAGSTER_"))}
-    env |= {
-        "DAGSTER_HOME": str(dagster_home),
-        "IMDB_WAREHOUSE_DATABASE_URL": database_url,
-        "IMDB_WAREHOUSE_ARCHIVE": str(tmp_path / "archive"),
-        "IMDB_GRAPHQL_URL": f"{replay.url}/",
-        "IMDB_WAREHOUSE_TODAY": DAY.isoformat(),
-        "IMDB_MIN_INTERVAL_SECONDS": "0",
-    }
     run = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHED_RUN, DAY.isoformat()], env=env, start_new_session=True
+        [sys.executable, "-c", LAUNCHED_RUN, DAY.isoformat()],
+        env=environment(database_url, replay, dagster_home, tmp_path),
+        start_new_session=True,
     )
     wait_for_the_stalled_request(replay)
     assert lists_run(dagster_home).tags[PID_TAG] == str(run.pid)
