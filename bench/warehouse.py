@@ -28,9 +28,6 @@ from imdb_warehouse.resources.io_manager import table_spec, write_frame
 from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema
 
 GENRES = [name.lower() for name in IMDB_GENRES[:24]]
-LISTS = dg.MultiPartitionsDefinition(
-    {"date": daily_partitions, "genre": dg.StaticPartitionsDefinition(GENRES)}
-)
 FIRST_DAY = date(2024, 1, 2)
 PREBUILT = (1, 30, 365)
 WINDOW = 600  # history days list the latest 600 movies: the same work each day, only more held
@@ -149,8 +146,7 @@ def _staging_metadata() -> None:
 
 def build_day(io_manager: PostgresPolarsIOManager, day: date) -> None:
     """What the warehouse assets do for one day, without Dagster: read, build, write."""
-    list_keys = [f"{day}|{genre}" for genre in GENRES]
-    rankings = _read(io_manager, MOVIE_RANKINGS, LISTS, list_keys)
+    rankings = _read(io_manager, MOVIE_RANKINGS, daily_partitions, [day.isoformat()])
     details = _read(io_manager, TITLE_DETAILS, daily_partitions, [day.isoformat()])
     one_day = [day.isoformat()]
     _write(
@@ -178,7 +174,13 @@ def build_day(io_manager: PostgresPolarsIOManager, day: date) -> None:
     _write(
         io_manager, wh.FACT_BOX_OFFICE, wh.fact_box_office_frame(details), one_day, daily_partitions
     )
-    _write(io_manager, FACT_MOVIE_RANKING, wh.fact_movie_ranking_frame(rankings), list_keys, LISTS)
+    _write(
+        io_manager,
+        FACT_MOVIE_RANKING,
+        wh.fact_movie_ranking_frame(rankings),
+        [day.isoformat()],
+        daily_partitions,
+    )
 
 
 def check_day(postgres: PostgresResource, day: date) -> None:
@@ -205,8 +207,7 @@ def check_day(postgres: PostgresResource, day: date) -> None:
 
 
 def _stage(io_manager: PostgresPolarsIOManager, data: Day) -> None:
-    keys = [f"{data.day}|{genre}" for genre in GENRES]
-    _write(io_manager, MOVIE_RANKINGS, data.rankings, keys, LISTS)
+    _write(io_manager, MOVIE_RANKINGS, data.rankings, [data.day.isoformat()], daily_partitions)
     _write(io_manager, TITLE_DETAILS, data.details, [data.day.isoformat()], daily_partitions)
 
 

@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import psycopg
 import pytest
+from psycopg import sql as pgsql
 
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.postgres import embedded_database_url, temporary_database
@@ -73,27 +75,28 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: int = 120) -> None:
 
 @pytest.fixture
 def ui(tmp_path, monkeypatch, embedded_home):
-    """`make dev` on a free port, over a warehouse holding today's Action list."""
+    """`make dev` on a free port, over a warehouse holding today's Action list, with the
+    offline IMDb serving today."""
     home = tmp_path / "home"
     dagster_home = home / "dagster"
     dagster_home.mkdir(parents=True)
     (dagster_home / "dagster.yaml").write_text((PROJECT / "dev" / "dagster.yaml").read_text())
     today = datetime.now(UTC).date()
-    with temporary_database(embedded_database_url(embedded_home), prefix="imdbw_ui") as url:
-        with ReplayServer(day=today) as replay:
-            for name, value in {
-                "IMDB_WAREHOUSE_DATABASE_URL": url,
-                "IMDB_WAREHOUSE_HOME": str(home),
-                "IMDB_BASE_URL": replay.url,
-                "IMDB_GRAPHQL_URL": f"{replay.url}/",
-                "IMDB_WAREHOUSE_TODAY": today.isoformat(),
-                "IMDB_MIN_INTERVAL_SECONDS": "0",
-            }.items():
-                monkeypatch.setenv(name, value)
-            with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-                assert all(
-                    r.success for r in refresh_in_process(today, ["action"], instance=instance)
-                )
+    with (
+        temporary_database(embedded_database_url(embedded_home), prefix="imdbw_ui") as url,
+        ReplayServer(day=today) as replay,
+    ):
+        for name, value in {
+            "IMDB_WAREHOUSE_DATABASE_URL": url,
+            "IMDB_WAREHOUSE_HOME": str(home),
+            "IMDB_BASE_URL": replay.url,
+            "IMDB_GRAPHQL_URL": f"{replay.url}/",
+            "IMDB_WAREHOUSE_TODAY": today.isoformat(),
+            "IMDB_MIN_INTERVAL_SECONDS": "0",
+        }.items():
+            monkeypatch.setenv(name, value)
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            assert all(r.success for r in refresh_in_process(today, ["action"], instance=instance))
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
         process = subprocess.Popen(
@@ -116,16 +119,16 @@ def ui(tmp_path, monkeypatch, embedded_home):
             assert _listening_addresses(port) == {"127.0.0.1"}, (
                 "the UI must listen on localhost only"
             )
-            yield f"http://127.0.0.1:{port}", today
+            yield f"http://127.0.0.1:{port}", today, url
         finally:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
-def test_the_ui_shows_lineage_and_columns_and_launches_a_partition(ui):
+def test_the_ui_shows_lineage_and_columns_and_refreshes_today_in_one_run(ui):
     from playwright.sync_api import sync_playwright
 
-    base, today = ui
+    base, today, database_url = ui
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -158,8 +161,10 @@ def test_the_ui_shows_lineage_and_columns_and_launches_a_partition(ui):
             ).wait_for()
             page.screenshot(path=ARTIFACTS / "columns.png", full_page=True)
 
-            # launch one partition (today's) from the UI; the daemon runs it
-            page.get_by_role("button", name="Materialize…").first.click()
+            # "refresh this day": the job refresh_day for today's partition, from its page;
+            # the daemon runs it
+            page.goto(f"{base}/locations/imdb_warehouse/jobs/refresh_day", wait_until="networkidle")
+            page.get_by_role("button", name="Materialize all…").first.click()
             dialog = page.get_by_role("dialog")
             dialog.get_by_role("button", name="Latest").click()
             dialog.get_by_role("button", name="Launch 1 run").click()
@@ -172,12 +177,26 @@ def test_the_ui_shows_lineage_and_columns_and_launches_a_partition(ui):
             raise
         finally:
             browser.close()
-    fields = "status assetSelection { path }"
+    fields = "status jobName assetSelection { path }"
     run = _graphql(base, f'{{ runOrError(runId: "{run_id}") {{ ... on Run {{ {fields} }} }} }}')
-    assert run["runOrError"] == {
-        "status": "SUCCESS",
-        "assetSelection": [{"path": ["staging", "title_details"]}],
-    }
+    assert run["runOrError"]["status"] == "SUCCESS"
+    assert run["runOrError"]["jobName"] == "refresh_day"
+    assert len(run["runOrError"]["assetSelection"]) == 12  # the whole day, in this one run
+    with psycopg.connect(database_url) as conn:  # every table of the warehouse holds the day
+        for table, column in [
+            ("fact_movie_ranking", "snapshot_date"), ("fact_box_office", "snapshot_date"),
+            ("dim_movie", "last_seen_date"), ("dim_person", "last_seen_date"),
+            ("bridge_movie_person", "last_seen_date"), ("bridge_movie_genre", "last_seen_date"),
+        ]:  # fmt: skip
+            query = pgsql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(
+                pgsql.Identifier("warehouse", table), pgsql.Identifier(column)
+            )
+            assert conn.execute(query, [today]).fetchone()[0] > 0, table
+        genres = conn.execute(
+            "SELECT count(DISTINCT genre) FROM warehouse.fact_movie_ranking WHERE snapshot_date = %s",  # noqa: E501
+            [today],
+        ).fetchone()
+        assert genres == (22,)  # the seeded day held one genre; the UI's run read them all
 
 
 def _graphql(base: str, query: str) -> dict:

@@ -102,7 +102,7 @@ class ImdbClient(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """A run that reads IMDb names its process, so that if the process dies, the run is
         found and lets go of its `imdb` pool slot (`imdb_warehouse.runs`)."""
-        run = context.dagster_run
+        run = context.run
         if context.instance is not None and run is not None and PID_TAG not in run.tags:
             context.instance.add_run_tags(run.run_id, owner_tags())
 
