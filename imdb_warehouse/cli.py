@@ -186,25 +186,17 @@ def _report_run(result) -> None:
     line."""
     import dagster as dg
 
+    from imdb_warehouse.runs import failure_cause
+
     outcome = "succeeded" if result.success else "FAILED"
     print(f"{result.job_def.name}: {outcome} (run {result.run_id})")
     for event in result.all_events:
         if event.is_step_failure:
-            print(f"  {event.step_key}: {_cause(event.step_failure_data.error, event.message)}")
+            print(f"  {event.step_key}: {failure_cause(event)}")
     for check in result.get_asset_check_evaluations():
         if not check.passed and check.severity == dg.AssetCheckSeverity.WARN:
             print(f"  WARN {check.asset_key.to_user_string()} {check.check_name}: {_found(check)}")
     sys.stdout.flush()
-
-
-def _cause(error, fallback: str) -> str:
-    """A step's error in one line: the innermost cause (Dagster wraps what the code raised),
-    without the class path of a `Failure` (its text says it all)."""
-    while error is not None and error.cause is not None:
-        error = error.cause
-    message = error.message if error is not None else fallback
-    message = message.removeprefix("dagster._core.definitions.events.Failure: ")
-    return " / ".join(line.strip() for line in message.strip().splitlines() if line.strip())
 
 
 def _status(results) -> int:

@@ -11,9 +11,15 @@ it starts.
 
 import os
 import socket
+import sys
+from collections.abc import Mapping
 
 import dagster as dg
 
+# The code location the UI, the daemon and the deployment load (workspace.yaml, deploy/,
+# pyproject's [tool.dg.project]): the runs of `imdb-warehouse refresh` are runs of it.
+CODE_LOCATION = "imdb_warehouse"
+DEFINITIONS = "imdb_warehouse.definitions"
 HOST_TAG, PID_TAG = "imdb_warehouse/host", "imdb_warehouse/pid"
 UNFINISHED = [
     dg.DagsterRunStatus.NOT_STARTED,
@@ -25,6 +31,17 @@ UNFINISHED = [
 def owner_tags() -> dict[str, str]:
     """The tags naming this process as the one running a run."""
     return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+
+
+def failure_cause(step_failure: dg.DagsterEvent) -> str:
+    """A failed step's cause in one line: the innermost error (Dagster wraps what the code
+    raised), without the class path of a `Failure` (its text says it all)."""
+    error = step_failure.step_failure_data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    message = error.message if error is not None else (step_failure.message or "it failed")
+    message = message.removeprefix("dagster._core.definitions.events.Failure: ")
+    return " / ".join(line.strip() for line in message.strip().splitlines() if line.strip())
 
 
 def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
@@ -74,3 +91,37 @@ def _alive(pid: str) -> bool:
     except PermissionError:  # another user's process: it runs
         pass
     return True
+
+
+def execute_here(
+    job_name: str, instance: dg.DagsterInstance, tags: Mapping[str, str], **options
+) -> dg.JobExecutionResult:
+    """A run of the code location's job `job_name`, executed in this process (`refresh`,
+    `demo`): it shows under its job in the UI and reaches the run failure sensor like a run the
+    UI or the schedule launched. `options`: `run_config`, `asset_selection`, `partition_key`."""
+    from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
+    from dagster._core.execution.api import execute_run
+    from dagster._core.remote_origin import (
+        ManagedGrpcPythonEnvCodeLocationOrigin,
+        RemoteRepositoryOrigin,
+    )
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    job = ReconstructableJob(ReconstructableRepository.for_module(DEFINITIONS, "defs"), job_name)
+    location = ManagedGrpcPythonEnvCodeLocationOrigin(
+        LoadableTargetOrigin(executable_path=sys.executable, module_name=DEFINITIONS),
+        location_name=CODE_LOCATION,
+    )
+    partition = options.get("partition_key")
+    selection = options.get("asset_selection")
+    run = instance.create_run_for_job(
+        job_def=job.get_definition(),
+        run_config=options.get("run_config") or {},
+        tags={**tags, **({"dagster/partition": partition} if partition else {})},
+        asset_selection=frozenset(selection) if selection else None,
+        remote_job_origin=RemoteRepositoryOrigin(location, "__repository__").get_job_origin(
+            job_name
+        ),
+        job_code_origin=job.get_python_origin(),
+    )
+    return execute_run(job, run, instance)

@@ -18,10 +18,16 @@ import requests
 
 from imdb_warehouse import settings
 from imdb_warehouse.assets import keys
-from imdb_warehouse.assets.analytics import VIEW_KEYS, VIEWS, view_code_version, views_missing
+from imdb_warehouse.assets.analytics import (
+    VIEW_KEYS,
+    VIEWS,
+    tables_ready,
+    view_code_version,
+    views_missing,
+)
 from imdb_warehouse.partitions import GENRES
 from imdb_warehouse.resources import PostgresResource
-from imdb_warehouse.runs import owner_tags, release_dead_runs
+from imdb_warehouse.runs import execute_here, failure_cause, owner_tags, release_dead_runs
 
 CODE_VERSION_TAG = "dagster/code_version"
 IN_PROCESS_TAG = "imdb_warehouse/in_process"  # the runs of `imdb-warehouse refresh`
@@ -86,7 +92,9 @@ def day_run(
 
 def views_needed(postgres: PostgresResource, instance: dg.DagsterInstance) -> bool:
     """Whether a view is missing from the warehouse or was last materialized from other SQL
-    (or never, as far as this instance knows)."""
+    (or never, as far as this instance knows), once the tables they read exist."""
+    if not tables_ready(postgres):
+        return False
     latest = instance.get_latest_materialization_events(VIEW_KEYS)
     changed = any(
         _code_version(latest.get(key)) != view_code_version(name)
@@ -126,6 +134,8 @@ def daily_refresh(
     description="Has the analytics views made when one is missing or its SQL changed.",
 )
 def views_current(context: dg.SensorEvaluationContext, postgres: PostgresResource):
+    if not tables_ready(postgres):
+        return dg.SkipReason("the warehouse holds no day yet: the views wait for the first")
     if not views_needed(postgres, context.instance):
         return dg.SkipReason("every view is there, from the SQL of this code")
     code = "+".join(view_code_version(name) for name in VIEWS)
@@ -140,9 +150,7 @@ def views_current(context: dg.SensorEvaluationContext, postgres: PostgresResourc
 def report_failed_runs(context: dg.RunFailureSensorContext) -> None:
     run = context.dagster_run
     causes = [
-        f"{event.step_key}: {event.step_failure_data.error.message.strip()}"
-        for event in context.get_step_failure_events()
-        if event.step_failure_data.error
+        f"{event.step_key}: {failure_cause(event)}" for event in context.get_step_failure_events()
     ]
     message = "; ".join(causes) or context.failure_event.message or "the run failed"
     context.log.error(f"run {run.run_id} of {run.job_name} failed: {message}")
@@ -179,15 +187,13 @@ def refresh_in_process(
     genres: Sequence[str] = GENRES,
     *,
     instance: dg.DagsterInstance,
-    on_run: Callable[[dg.ExecuteInProcessResult], None] | None = None,
+    on_run: Callable[[dg.JobExecutionResult], None] | None = None,
     last: date | None = None,
-) -> list[dg.ExecuteInProcessResult]:
+) -> list[dg.JobExecutionResult]:
     """The day's run in this process (`refresh_day`, as the schedule runs it; with `last`, the
     days `day`..`last` in one run), then the views' when one is missing or its SQL changed;
     stops at a failed run. They use the project's resources, configured from the environment;
     `on_run` hears of each run as it ends."""
-    from imdb_warehouse.definitions import defs
-
     release_dead_runs(instance)
     process = {IN_PROCESS_TAG: "true", **owner_tags()}
     runs = [(day_job, lambda: day_run(day, genres, PostgresResource(), last))]
@@ -197,10 +203,8 @@ def refresh_in_process(
         chosen = options()
         if chosen is None:
             continue
-        chosen["tags"] = {**chosen.get("tags", {}), **process}
-        result = defs.resolve_job_def(job.name).execute_in_process(
-            instance=instance, raise_on_error=False, **chosen
-        )
+        tags = {**chosen.pop("tags", {}), **process}
+        result = execute_here(job.name, instance, tags, **chosen)
         results.append(result)
         if on_run:
             on_run(result)

@@ -141,3 +141,23 @@ def test_make_dev_serves_the_ui_on_localhost_against_the_embedded_warehouse(tmp_
     out = ui.stdout.read()
     assert "the warehouse: postgresql://" in out
     assert "Warning" not in out, [line for line in out.splitlines() if "Warning" in line]
+
+
+def test_every_workspace_names_the_code_location_the_cli_runs_belong_to():
+    """`imdb-warehouse refresh` files its runs under CODE_LOCATION: the UI of `make dev`, the
+    local workspace and the deployment's must load the definitions under that same name."""
+    import tomllib
+
+    import yaml
+
+    from imdb_warehouse.runs import CODE_LOCATION, DEFINITIONS
+
+    project = Path(__file__).resolve().parents[1]
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["tool"]["dg"]["project"]["code_location_name"] == CODE_LOCATION
+    for workspace in ("workspace.yaml", "deploy/workspace.yaml"):
+        [location] = yaml.safe_load((project / workspace).read_text())["load_from"]
+        [(_, spec)] = location.items()
+        assert spec["location_name"] == CODE_LOCATION, workspace
+    [module] = yaml.safe_load((project / "workspace.yaml").read_text())["load_from"]
+    assert module["python_module"]["module_name"] == DEFINITIONS

@@ -1,16 +1,22 @@
-"""A refresh that dies never blocks the next one; a refresh asked to stop ends its run."""
+"""A refresh that dies never blocks the next one; a refresh asked to stop ends its run; a
+refresh that fails reaches the failure alert the way a scheduled run does: the daemon (as
+`make dev` runs it) evaluates `report_failed_runs`, which posts to the webhook."""
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.scheduler.instigation import InstigatorType
 
 from imdb_warehouse.replay.server import ReplayServer
 
@@ -195,3 +201,83 @@ def test_a_launched_run_whose_process_died_is_released_by_the_sensor(
     assert "released 1 run(s)" in released.skip_message
     assert lists_run(dagster_home).status == dg.DagsterRunStatus.FAILURE
     assert slots_held(dagster_home) == 0
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    _Webhook.received = []
+    server = HTTPServer(("127.0.0.1", 0), _Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/alert", _Webhook.received
+    server.shutdown()
+
+
+def _sensor_started(dagster_home, name: str) -> bool:
+    """Whether the daemon has ticked the sensor once (a run status sensor's first tick only
+    marks where it starts reading)."""
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        states = instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+        return any(
+            state.name == name and state.instigator_data and state.instigator_data.cursor
+            for state in states
+        )
+
+
+def _wait(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {seconds} s"
+        time.sleep(1)
+
+
+@one_backend
+def test_a_failed_cli_refresh_posts_to_the_alert_webhook(
+    database_url, replay, dagster_home, tmp_path, webhook
+):
+    url, received = webhook
+    env = environment(database_url, replay, dagster_home, tmp_path)
+    env["IMDB_WAREHOUSE_ALERT_WEBHOOK"] = url
+    dg.DagsterInstance.from_config(str(dagster_home)).dispose()  # its storage, made once
+    daemon = subprocess.Popen(
+        ["dagster-daemon", "run", "-w", str(PROJECT / "workspace.yaml")],
+        cwd=PROJECT,
+        env={**env, "PATH": f"{os.path.dirname(CLI)}:{env.get('PATH', '')}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait(lambda: _sensor_started(dagster_home, "report_failed_runs"), 180,
+              "the daemon ticked report_failed_runs")  # fmt: skip
+        replay.set_faults(["empty-list:path=/graphql/GenreList"])
+        refresh = subprocess.run(
+            [CLI, "refresh", "--genre", "action"], env=env, capture_output=True, text=True,
+            timeout=300,
+        )  # fmt: skip
+        assert refresh.returncode == 1, refresh.stdout + refresh.stderr
+        [failed] = [line for line in refresh.stdout.splitlines() if "FAILED (run " in line]
+        run_id = failed.split("(run ")[1].rstrip(")")
+        _wait(lambda: received, 180, "the webhook heard of the failed run")
+    finally:
+        os.killpg(daemon.pid, signal.SIGKILL)
+        daemon.wait()
+    [alert] = received
+    assert alert["run_id"] == run_id and alert["job"] == "refresh_day"
+    assert (
+        "raw__imdb_search_results: the action list of 2025-03-01: IMDb sent an empty list"
+        in (alert["text"])
+    )  # the cause in one line, as the CLI prints it
+    assert alert["tags"]["imdb_warehouse/in_process"] == "true"

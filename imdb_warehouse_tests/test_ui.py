@@ -15,14 +15,12 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-import dagster as dg
 import psycopg
 import pytest
 from psycopg import sql as pgsql
 
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.postgres import embedded_database_url, temporary_database
-from imdb_warehouse.schedules import refresh_in_process
 
 PROJECT = Path(__file__).resolve().parents[1]
 ARTIFACTS = PROJECT / "test-artifacts" / "ui"
@@ -95,10 +93,19 @@ def ui(tmp_path, monkeypatch, embedded_home):
             "IMDB_MIN_INTERVAL_SECONDS": "0",
         }.items():
             monkeypatch.setenv(name, value)
-        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-            assert all(r.success for r in refresh_in_process(today, ["action"], instance=instance))
-        port = _free_port()
         env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        cli = subprocess.run(
+            [str(Path(sys.executable).parent / "imdb-warehouse"), "refresh", "--genre", "action"],
+            env={**env, "DAGSTER_HOME": str(dagster_home)}, capture_output=True, text=True,
+            timeout=300,
+        )  # fmt: skip
+        assert cli.returncode == 0, cli.stdout + cli.stderr
+        [cli_run] = [
+            line.split("(run ")[1].rstrip(")")
+            for line in cli.stdout.splitlines()
+            if line.startswith("refresh_day: succeeded")
+        ]
+        port = _free_port()
         process = subprocess.Popen(
             [
                 "make",
@@ -119,7 +126,7 @@ def ui(tmp_path, monkeypatch, embedded_home):
             assert _listening_addresses(port) == {"127.0.0.1"}, (
                 "the UI must listen on localhost only"
             )
-            yield f"http://127.0.0.1:{port}", today, url
+            yield f"http://127.0.0.1:{port}", today, url, cli_run
         finally:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -128,7 +135,7 @@ def ui(tmp_path, monkeypatch, embedded_home):
 def test_the_ui_shows_lineage_and_columns_and_refreshes_today_in_one_run(ui):
     from playwright.sync_api import sync_playwright
 
-    base, today, database_url = ui
+    base, today, database_url, cli_run = ui
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -160,6 +167,11 @@ def test_the_ui_shows_lineage_and_columns_and_refreshes_today_in_one_run(ui):
                 "Directors in billing order: {id nm…, name}; null when unknown"
             ).wait_for()
             page.screenshot(path=ARTIFACTS / "columns.png", full_page=True)
+
+            # the day `imdb-warehouse refresh` ran is a run of the job, on its page
+            page.goto(f"{base}/locations/imdb_warehouse/jobs/refresh_day/runs")
+            page.get_by_text(cli_run[:8], exact=True).first.wait_for(timeout=30_000)
+            page.screenshot(path=ARTIFACTS / "cli_run_under_its_job.png")
 
             # "refresh this day": the job refresh_day for today's partition, from its page;
             # the daemon runs it

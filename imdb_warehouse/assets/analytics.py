@@ -152,8 +152,18 @@ def create_views(postgres: PostgresResource) -> None:
 
 def views_missing(postgres: PostgresResource) -> bool:
     """Whether any analytics view is missing from the warehouse."""
+    return _missing(postgres, [f"analytics.{name}" for name in VIEWS]) > 0
+
+
+def tables_ready(postgres: PostgresResource) -> bool:
+    """Whether every warehouse table a view reads exists (a first day has been loaded)."""
+    tables = {".".join(key.path) for _, deps, _ in VIEWS.values() for key in deps}
+    return _missing(postgres, sorted(tables)) == 0
+
+
+def _missing(postgres: PostgresResource, relations: list[str]) -> int:
     [(missing,)] = postgres.query(
         "SELECT count(*) FROM unnest($1::text[]) AS v(name) WHERE to_regclass(v.name) IS NULL",
-        [[f"analytics.{name}" for name in VIEWS]],
+        [relations],
     )
-    return missing > 0
+    return missing
