@@ -22,7 +22,7 @@ from imdb_warehouse.assets import warehouse as wh
 from imdb_warehouse.assets.keys import FACT_MOVIE_RANKING, MOVIE_RANKINGS, TITLE_DETAILS
 from imdb_warehouse.checks import warehouse_check_results
 from imdb_warehouse.imdb.genres import IMDB_GENRES
-from imdb_warehouse.partitions import daily_partitions
+from imdb_warehouse.partitions import day_partitions
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.io_manager import table_spec, write_frame
 from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema
@@ -146,40 +146,40 @@ def _staging_metadata() -> None:
 
 def build_day(io_manager: PostgresPolarsIOManager, day: date) -> None:
     """What the warehouse assets do for one day, without Dagster: read, build, write."""
-    rankings = _read(io_manager, MOVIE_RANKINGS, daily_partitions, [day.isoformat()])
-    details = _read(io_manager, TITLE_DETAILS, daily_partitions, [day.isoformat()])
+    rankings = _read(io_manager, MOVIE_RANKINGS, day_partitions, [day.isoformat()])
+    details = _read(io_manager, TITLE_DETAILS, day_partitions, [day.isoformat()])
     one_day = [day.isoformat()]
     _write(
         io_manager,
         wh.DIM_MOVIE,
         wh.dim_movie_frame(rankings, details, day),
         one_day,
-        daily_partitions,
+        day_partitions,
     )
-    _write(io_manager, wh.DIM_PERSON, wh.dim_person_frame(details, day), one_day, daily_partitions)
+    _write(io_manager, wh.DIM_PERSON, wh.dim_person_frame(details, day), one_day, day_partitions)
     _write(
         io_manager,
         wh.BRIDGE_MOVIE_PERSON,
         wh.bridge_movie_person_frame(details, day),
         one_day,
-        daily_partitions,
+        day_partitions,
     )
     _write(
         io_manager,
         wh.BRIDGE_MOVIE_GENRE,
         wh.bridge_movie_genre_frame(rankings, day),
         one_day,
-        daily_partitions,
+        day_partitions,
     )
     _write(
-        io_manager, wh.FACT_BOX_OFFICE, wh.fact_box_office_frame(details), one_day, daily_partitions
+        io_manager, wh.FACT_BOX_OFFICE, wh.fact_box_office_frame(details), one_day, day_partitions
     )
     _write(
         io_manager,
         FACT_MOVIE_RANKING,
         wh.fact_movie_ranking_frame(rankings),
         [day.isoformat()],
-        daily_partitions,
+        day_partitions,
     )
 
 
@@ -207,8 +207,8 @@ def check_day(postgres: PostgresResource, day: date) -> None:
 
 
 def _stage(io_manager: PostgresPolarsIOManager, data: Day) -> None:
-    _write(io_manager, MOVIE_RANKINGS, data.rankings, [data.day.isoformat()], daily_partitions)
-    _write(io_manager, TITLE_DETAILS, data.details, [data.day.isoformat()], daily_partitions)
+    _write(io_manager, MOVIE_RANKINGS, data.rankings, [data.day.isoformat()], day_partitions)
+    _write(io_manager, TITLE_DETAILS, data.details, [data.day.isoformat()], day_partitions)
 
 
 def _setup(url: str) -> tuple[PostgresPolarsIOManager, PostgresResource]:

@@ -3,8 +3,14 @@
 Every asset of a day shares one partitions definition, so a day is one run. The genres are
 not partitions: a run reads every genre's list unless its run config names some (`ListsConfig`),
 and the tables of lists replace only the genres a run wrote.
+
+The days are the partitions that can be built, and only those: today (IMDb answers only for
+today) and the days the archive holds (rebuilt from it, without a request). They are dynamic
+partitions, opened by `open_days`: the schedule and the CLI open the day they run; the sensor
+`days_open` opens today and every archived day, so that the UI offers them and no other.
 """
 
+from collections.abc import Iterable
 from datetime import date
 
 import dagster as dg
@@ -16,8 +22,23 @@ from imdb_warehouse.imdb.genres import MOVIE_GENRE_SLUGS
 GENRES = list(MOVIE_GENRE_SLUGS)
 FIRST_DAY = date(2024, 1, 1)
 
-# end_offset=1: today's partition exists as soon as today begins (the snapshot date is today).
-daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY.isoformat(), end_offset=1)
+day_partitions = dg.DynamicPartitionsDefinition(name="days")
+
+
+def open_days(instance: dg.DagsterInstance, days: Iterable[date]) -> list[str]:
+    """Make `days` partitions, keeping every day in calendar order (a range of days, a
+    backfill, is read in the order of the partitions). The days opened."""
+    have = list(instance.get_dynamic_partitions(day_partitions.name))
+    keys = sorted({*have, *(day.isoformat() for day in days)})
+    if keys == have:
+        return []
+    if keys[: len(have)] == have:
+        instance.add_dynamic_partitions(day_partitions.name, keys[len(have) :])
+    else:  # an earlier day arrives (an archive restored): the days again, in order
+        for key in have:
+            instance.delete_dynamic_partition(day_partitions.name, key)
+        instance.add_dynamic_partitions(day_partitions.name, keys)
+    return sorted(set(keys) - set(have))
 
 
 class ListsConfig(dg.Config):

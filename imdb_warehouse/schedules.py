@@ -11,7 +11,7 @@ daily. `refresh` makes them itself (it runs without the daemon).
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import requests
@@ -25,8 +25,10 @@ from imdb_warehouse.assets.analytics import (
     view_code_version,
     views_missing,
 )
-from imdb_warehouse.partitions import GENRES
+from imdb_warehouse.partitions import GENRES, open_days
 from imdb_warehouse.resources import PostgresResource
+from imdb_warehouse.resources.archive import PageArchive
+from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
 from imdb_warehouse.runs import execute_here, failure_cause, owner_tags, release_dead_runs
 
 CODE_VERSION_TAG = "dagster/code_version"
@@ -119,6 +121,7 @@ def daily_refresh(
     context: dg.ScheduleEvaluationContext, postgres: PostgresResource
 ) -> dg.RunRequest:
     day = context.scheduled_execution_time.date()
+    open_days(context.instance, [day])
     options = day_run(day, GENRES, postgres)
     return dg.RunRequest(
         run_key=f"refresh_day:{day}",
@@ -140,6 +143,21 @@ def views_current(context: dg.SensorEvaluationContext, postgres: PostgresResourc
         return dg.SkipReason("every view is there, from the SQL of this code")
     code = "+".join(view_code_version(name) for name in VIEWS)
     return dg.RunRequest(run_key=f"refresh_views:{code}")
+
+
+@dg.sensor(
+    minimum_interval_seconds=600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Opens the days that can be built as partitions: today (UTC) and every day the "
+    "archive holds; the UI offers those, and no other.",
+)
+def days_open(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    try:
+        today = ImdbClient().now().date()
+    except ImdbError as error:
+        return dg.SkipReason(str(error))
+    opened = open_days(context.instance, [today, *PageArchive().days()])
+    return dg.SkipReason(f"opened {len(opened)} day(s): {', '.join(opened) or 'none'}")
 
 
 @dg.run_failure_sensor(
@@ -179,7 +197,7 @@ def release_dead_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReas
 
 
 SCHEDULES = [daily_refresh]
-SENSORS = [views_current, report_failed_runs, release_dead_runs_sensor]
+SENSORS = [days_open, views_current, report_failed_runs, release_dead_runs_sensor]
 
 
 def refresh_in_process(
@@ -195,6 +213,7 @@ def refresh_in_process(
     stops at a failed run. They use the project's resources, configured from the environment;
     `on_run` hears of each run as it ends."""
     release_dead_runs(instance)
+    open_days(instance, [day + timedelta(days=n) for n in range(((last or day) - day).days + 1)])
     process = {IN_PROCESS_TAG: "true", **owner_tags()}
     runs = [(day_job, lambda: day_run(day, genres, PostgresResource(), last))]
     runs.append((views_job, lambda: {} if views_needed(PostgresResource(), instance) else None))

@@ -4,9 +4,21 @@ from datetime import UTC, date, datetime, time
 
 import dagster as dg
 
+from imdb_warehouse.partitions import open_days
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.archive import Capture, PageArchive
 from imdb_warehouse.resources.imdb_client import Exchange, ImdbClient
+
+
+def materialize(
+    assets, *, partition_key: str | None = None, instance: dg.DagsterInstance | None = None, **kw
+) -> dg.ExecuteInProcessResult:
+    """`dg.materialize`, with the run's day opened as a partition of `days` first (as the
+    schedule and the CLI open it)."""
+    instance = instance or dg.DagsterInstance.ephemeral()
+    if partition_key:
+        open_days(instance, [date.fromisoformat(partition_key)])
+    return dg.materialize(assets, partition_key=partition_key, instance=instance, **kw)
 
 
 def replay_client(
@@ -59,7 +71,7 @@ def materialize_day(
     from imdb_warehouse.schedules import day_run
 
     options = day_run(day, genres or GENRES, resources["postgres"])
-    return dg.materialize(
+    return materialize(
         dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
         resources=resources,
         selection=options["asset_selection"],

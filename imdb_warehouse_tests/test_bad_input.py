@@ -14,7 +14,7 @@ from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
-from imdb_warehouse_tests.helpers import archive_answer, replay_client
+from imdb_warehouse_tests.helpers import archive_answer, materialize, replay_client
 from imdb_warehouse_tests.imdb.test_graphql import gql_list, gql_title
 from imdb_warehouse_tests.imdb.test_parse import item, page, search, title
 
@@ -57,7 +57,7 @@ def pipeline(database_url, tmp_path):
             archive_answer(archive, raw.GRAPHQL_LISTS, day, "drama", body, list_request())
         else:
             archive_answer(archive, raw.HTML_SEARCH, day, "drama", body)
-        return dg.materialize(
+        return materialize(
             ASSETS,
             resources=resources,
             partition_key=day.isoformat(),
@@ -75,7 +75,7 @@ def pipeline(database_url, tmp_path):
                 archive_answer(archive, raw.GRAPHQL_TITLES, DAY, "batch-001", body, request)
             else:
                 archive_answer(archive, raw.HTML_TITLE, DAY, name, body)
-        return dg.materialize(
+        return materialize(
             [*ASSETS, raw.imdb_title_pages, staging.title_details, warehouse.dim_person],
             selection=[raw.TITLE_PAGES, staging.TITLE_DETAILS, warehouse.DIM_PERSON],
             resources=resources,
@@ -316,7 +316,7 @@ def test_an_answer_over_the_size_limit_is_refused_and_nothing_changes(
             "imdb": replay_client(replay, DAY, source, max_response_bytes=20_000),
             "archive": PageArchive(root=str(tmp_path / "archive")),
         }
-        result = dg.materialize(
+        result = materialize(
             ASSETS,
             resources=resources,
             partition_key=DAY.isoformat(),

@@ -72,6 +72,7 @@ def test_the_daily_schedule_and_sensors_run_by_default():
         "daily_refresh": dg.DefaultScheduleStatus.RUNNING
     }
     assert {s.name: s.default_status for s in defs.sensors} == {
+        "days_open": dg.DefaultSensorStatus.RUNNING,
         "views_current": dg.DefaultSensorStatus.RUNNING,
         "report_failed_runs": dg.DefaultSensorStatus.RUNNING,
         "release_dead_runs_sensor": dg.DefaultSensorStatus.RUNNING,

@@ -164,9 +164,12 @@ def test_a_refresh_waiting_for_the_pool_answers_sigterm(
 
 LAUNCHED_RUN = """
 import sys
+from datetime import date
 import dagster as dg
 from imdb_warehouse.definitions import defs
+from imdb_warehouse.partitions import open_days
 with dg.DagsterInstance.get() as instance:
+    open_days(instance, [date.fromisoformat(sys.argv[1])])
     defs.resolve_job_def("refresh_day").execute_in_process(
         instance=instance, partition_key=sys.argv[1], raise_on_error=False
     )

@@ -43,12 +43,15 @@ def environment(monkeypatch, database_url, tmp_path):
 def test_a_tick_requests_one_run_of_the_whole_day(environment):
     from imdb_warehouse.resources import PostgresResource
 
-    context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2025, 3, 1, 6, 0, tzinfo=UTC),
-        resources={"postgres": PostgresResource()},
-        repository_def=defs.get_repository_def(),
-    )
-    [request] = list(daily_refresh.evaluate_tick(context).run_requests)
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=datetime(2025, 3, 1, 6, 0, tzinfo=UTC),
+            resources={"postgres": PostgresResource()},
+            repository_def=defs.get_repository_def(),
+        )
+        [request] = list(daily_refresh.evaluate_tick(context).run_requests)
+        assert instance.get_dynamic_partitions("days") == ["2025-03-01"]  # the day it runs, opened
     assert daily_refresh.cron_schedule == "0 6 * * *" and daily_refresh.execution_timezone == "UTC"
     assert daily_refresh.default_status == dg.DefaultScheduleStatus.RUNNING
     assert daily_refresh.job_name == "refresh_day"
@@ -155,3 +158,41 @@ def test_a_failed_run_is_reported_to_the_webhook(environment, monkeypatch):
     [alert] = _Webhook.received
     assert alert["run_id"] == failed.run_id and alert["job"] == "refresh_day"
     assert "raw__imdb_search_results" in alert["text"] and "bot challenge" in alert["text"]
+
+
+def test_the_days_offered_are_today_and_the_archived_days_in_order(tmp_path, monkeypatch):
+    """The UI offers the partitions of `days`: only those that can be built."""
+    from imdb_warehouse.partitions import day_partitions
+    from imdb_warehouse.schedules import days_open
+
+    archive = tmp_path / "archive"
+    monkeypatch.setenv("IMDB_WAREHOUSE_ARCHIVE", str(archive))
+    monkeypatch.setenv("IMDB_WAREHOUSE_TODAY", "2025-03-10")
+
+    def archived(day: str) -> None:
+        folder = archive / "graphql" / "lists" / day
+        folder.mkdir(parents=True)
+        (folder / "action.20250301T060000Z.json.gz").write_bytes(b"")
+
+    def offered(instance) -> list[str]:
+        return day_partitions.get_partition_keys(dynamic_partitions_store=instance)
+
+    archived("2025-03-03")
+    archived("2025-03-05")
+    (archive / "graphql" / "lists" / "2025-03-07").mkdir()  # an empty folder: not a day held
+    with dg.DagsterInstance.ephemeral() as instance:
+        tick = days_open(dg.build_sensor_context(instance=instance))
+        assert "opened 3 day(s): 2025-03-03, 2025-03-05, 2025-03-10" in tick.skip_message
+        assert offered(instance) == ["2025-03-03", "2025-03-05", "2025-03-10"]
+        assert (
+            "opened 0 day(s)" in days_open(dg.build_sensor_context(instance=instance)).skip_message
+        )
+
+        archived("2025-03-01")  # an older archive restored: the days stay in calendar order
+        days_open(dg.build_sensor_context(instance=instance))
+        assert offered(instance) == ["2025-03-01", "2025-03-03", "2025-03-05", "2025-03-10"]
+
+        monkeypatch.setenv("IMDB_WAREHOUSE_TODAY", "2025-13-01")
+        tick = days_open(dg.build_sensor_context(instance=instance))
+        assert "IMDB_WAREHOUSE_TODAY" in tick.skip_message and "2025-13-01" in tick.skip_message
+        assert len(offered(instance)) == 4

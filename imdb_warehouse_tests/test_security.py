@@ -89,7 +89,7 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
     from imdb_warehouse.replay.server import ReplayServer
     from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
     from imdb_warehouse.resources.archive import PageArchive
-    from imdb_warehouse_tests.helpers import replay_client
+    from imdb_warehouse_tests.helpers import materialize, replay_client
 
     day = date(2025, 3, 1)
 
@@ -131,7 +131,7 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
         ]
         with caplog.at_level(logging.DEBUG):
             runs = [
-                dg.materialize(
+                materialize(
                     assets,
                     selection=[raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS],
                     resources=resources,
@@ -139,7 +139,7 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
                     run_config=genre("drama"),
                     instance=instance,
                 ),
-                dg.materialize(
+                materialize(
                     assets,
                     selection=[raw.TITLE_PAGES, staging.TITLE_DETAILS],
                     resources=resources,
@@ -150,7 +150,7 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
             assert all(run.success for run in runs)
             assert replay.requests and {r.path for r in replay.requests} == {"/v1"}
             monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x" + license.secret_access_key)
-            refused = dg.materialize(
+            refused = materialize(
                 assets,
                 selection=[raw.SEARCH_RESULTS],
                 resources=resources,

@@ -174,11 +174,15 @@ def test_the_ui_shows_lineage_and_columns_and_refreshes_today_in_one_run(ui):
             page.screenshot(path=ARTIFACTS / "cli_run_under_its_job.png")
 
             # "refresh this day": the job refresh_day for today's partition, from its page;
-            # the daemon runs it
+            # the daemon runs it. The days offered are those that can be built: today only
+            # (the archive holds nothing older).
             page.goto(f"{base}/locations/imdb_warehouse/jobs/refresh_day", wait_until="networkidle")
             page.get_by_role("button", name="Materialize all…").first.click()
             dialog = page.get_by_role("dialog")
-            dialog.get_by_role("button", name="Latest").click()
+            dialog.get_by_text("Select a partition or create one").click()
+            page.get_by_text("Select all (1)").wait_for()  # the days offered: today, only
+            page.screenshot(path=ARTIFACTS / "days_offered.png")
+            page.get_by_role("menuitem", name=today.isoformat()).click()
             dialog.get_by_role("button", name="Launch 1 run").click()
             run_id = _launched_run(base, today.isoformat())
             page.goto(f"{base}/runs/{run_id}", wait_until="networkidle")

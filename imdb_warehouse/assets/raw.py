@@ -34,7 +34,7 @@ from imdb_warehouse.partitions import (
     FIRST_DAY,
     GENRES,
     ListsConfig,
-    daily_partitions,
+    day_partitions,
     partition_days,
 )
 from imdb_warehouse.resources import PostgresResource
@@ -86,7 +86,7 @@ def _text(capture: Capture) -> str:
 
 @dg.asset(
     key=SEARCH_RESULTS,
-    partitions_def=daily_partitions,
+    partitions_def=day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=IMDB_POOL,
     group_name="raw",
@@ -265,7 +265,7 @@ class TitlePagesConfig(dg.Config):
 
 @dg.asset(
     key=TITLE_PAGES,
-    partitions_def=daily_partitions,
+    partitions_def=day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=IMDB_POOL,
     group_name="raw",

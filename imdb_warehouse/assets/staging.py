@@ -17,13 +17,13 @@ from imdb_warehouse.checks import lists_with_gaps, schema_check_spec, validated,
 from imdb_warehouse.imdb.fields import LayoutChangeError
 from imdb_warehouse.imdb.graphql import details_row, listed_title_row
 from imdb_warehouse.imdb.parse import search_item_row, title_details_row
-from imdb_warehouse.partitions import daily_partitions
+from imdb_warehouse.partitions import day_partitions
 from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema, table_metadata
 
 
 @dg.asset(
     key=MOVIE_RANKINGS,
-    partitions_def=daily_partitions,
+    partitions_def=day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="staging",
     kinds={"polars", "postgres"},
@@ -81,7 +81,7 @@ def movie_rankings_frame(search_results: pl.DataFrame) -> pl.DataFrame:
 
 @dg.asset(
     key=TITLE_DETAILS,
-    partitions_def=daily_partitions,
+    partitions_def=day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="staging",
     kinds={"polars", "postgres"},

@@ -26,7 +26,7 @@ from imdb_warehouse.assets.keys import (
 )
 from imdb_warehouse.checks import warehouse_check_results, warehouse_check_specs
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG, IMDB_GENRES, MOVIE_GENRES
-from imdb_warehouse.partitions import daily_partitions, partition_days
+from imdb_warehouse.partitions import day_partitions, partition_days
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.schemas import (
     BridgeMovieGenre,
@@ -243,7 +243,7 @@ def dim_genre() -> pl.DataFrame:
 
 @dg.asset(
     key=DIM_MOVIE,
-    partitions_def=daily_partitions,
+    partitions_def=day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     **COMMON,
     ins={
@@ -296,7 +296,7 @@ def _newest_per_key(frames: list[pl.DataFrame], key: str | list[str]) -> pl.Data
 
 @dg.asset(
     key=DIM_PERSON,
-    partitions_def=daily_partitions,
+    partitions_def=day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     **COMMON,
     ins={"title_details": dg.AssetIn(key=TITLE_DETAILS)},
@@ -311,7 +311,7 @@ def dim_person(context: dg.AssetExecutionContext, title_details: pl.DataFrame):
 
 @dg.asset(
     key=BRIDGE_MOVIE_PERSON,
-    partitions_def=daily_partitions,
+    partitions_def=day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     **COMMON,
     ins={"title_details": dg.AssetIn(key=TITLE_DETAILS)},
@@ -340,7 +340,7 @@ def bridge_movie_person(
 
 @dg.asset(
     key=BRIDGE_MOVIE_GENRE,
-    partitions_def=daily_partitions,
+    partitions_def=day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     **COMMON,
     ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS)},
@@ -368,7 +368,7 @@ def bridge_movie_genre(
 
 @dg.asset(
     key=FACT_MOVIE_RANKING,
-    partitions_def=daily_partitions,
+    partitions_def=day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     **COMMON,
     ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS)},
@@ -402,7 +402,7 @@ def fact_movie_ranking(
 
 @dg.asset(
     key=FACT_BOX_OFFICE,
-    partitions_def=daily_partitions,
+    partitions_def=day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     **COMMON,
     ins={"title_details": dg.AssetIn(key=TITLE_DETAILS)},

@@ -177,6 +177,20 @@ class PageArchive(dg.ConfigurableResource):
         folders = [*root.glob(f"*/{day.isoformat()}"), *root.glob(f"*/*/{day.isoformat()}")]
         return any(CAPTURE.match(p.name) for folder in folders for p in folder.iterdir())
 
+    def days(self) -> list[date]:
+        """The days something of which is archived, in order."""
+        root = self.resolved_root()
+        folders = [*root.glob("*/????-??-??"), *root.glob("*/*/????-??-??")]
+        found = set()
+        for folder in folders:
+            try:
+                day = date.fromisoformat(folder.name)
+            except ValueError:
+                continue
+            if any(CAPTURE.match(p.name) for p in folder.iterdir()):
+                found.add(day)
+        return sorted(found)
+
     def capture_name(self, path: str | Path) -> str:
         """The name a capture file was stored under (`sci-fi`, `tt0133093.404`, …)."""
         match = CAPTURE.match(Path(path).name)

@@ -42,16 +42,20 @@ class StaticCondition:
     keys: tuple[str, ...]
 
     def where(self, params: Params, dtype: pl.DataType) -> sql.Composable:
+        if isinstance(dtype, pl.Date):  # keys that are days (`2025-03-01`): dynamic partitions
+            keys = params.add([date.fromisoformat(key) for key in self.keys])
+            return sql.SQL("{} = ANY({}::date[])").format(sql.Identifier(self.column), keys)
         if not isinstance(dtype, pl.String | pl.Categorical | pl.Enum):
             raise WarehouseError(
                 f"partition column {self.column!r} holds {dtype}; the keys of a static "
-                "partition dimension are strings, so its column must be a string column"
+                "partition dimension are strings (or days, for a Date column), so its column "
+                "must be a string or Date column"
             )
         keys = params.add(list(self.keys))
         return sql.SQL("{} = ANY({}::text[])").format(sql.Identifier(self.column), keys)
 
     def matches(self, value: object) -> bool:
-        return value in self.keys
+        return (value.isoformat() if isinstance(value, date) else value) in self.keys
 
 
 @dataclass(frozen=True)

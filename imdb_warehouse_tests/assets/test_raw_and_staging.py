@@ -17,7 +17,7 @@ from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
-from imdb_warehouse_tests.helpers import replay_client
+from imdb_warehouse_tests.helpers import materialize, replay_client
 
 DAY = date(2025, 3, 1)
 GENRES = ["action", "adventure", "animation"]  # the first three partitions, in order
@@ -71,7 +71,7 @@ def run_lists(
     resources, day: date = DAY, genres: list[str] = GENRES, **kwargs
 ) -> dg.ExecuteInProcessResult:
     """raw/imdb_search_results and staging/movie_rankings for `genres` of `day`, in one run."""
-    return dg.materialize(
+    return materialize(
         ALL_ASSETS,
         selection=[raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS],
         resources=resources,
@@ -86,7 +86,7 @@ def genres_config(genres: list[str]) -> dict:
 
 
 def run_titles(resources, day: date = DAY, **kwargs) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
+    return materialize(
         ALL_ASSETS,
         selection=[raw.TITLE_PAGES, staging.TITLE_DETAILS],
         resources=resources,
@@ -270,7 +270,7 @@ def test_staging_of_a_past_day_rereads_raw_without_the_network(resources, sql, r
     before = sql("SELECT * FROM staging.movie_rankings ORDER BY genre, rank")
     replay.set_faults(["503"])  # IMDb is down: staging must not need it
     replay.requests.clear()
-    result = dg.materialize(
+    result = materialize(
         ALL_ASSETS,
         selection=[staging.MOVIE_RANKINGS],
         resources=resources,
@@ -465,7 +465,7 @@ def test_a_row_that_breaks_the_staging_model_blocks_the_write_and_shows_the_row(
         "%s::text[], '11')::text WHERE genre = 'action' AND rank = 3",
         ([rating, "aggregateRating"],),
     )
-    result = dg.materialize(
+    result = materialize(
         ALL_ASSETS,
         selection=[staging.MOVIE_RANKINGS],
         resources=resources,

@@ -17,7 +17,7 @@ from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources import io_manager as io_manager_module
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
-from imdb_warehouse_tests.helpers import materialize_day, replay_client
+from imdb_warehouse_tests.helpers import materialize, materialize_day, replay_client
 
 FIRST = date(2025, 3, 1)
 DAYS = [FIRST + timedelta(days=i) for i in range(3)]
@@ -64,7 +64,7 @@ def resources(io_manager, database_url, tmp_path, replay):
 
 
 def run(resources, selection, **kwargs) -> dg.ExecuteInProcessResult:
-    return dg.materialize(ASSETS, selection=selection, resources=resources, **kwargs)
+    return materialize(ASSETS, selection=selection, resources=resources, **kwargs)
 
 
 def refresh(resources, replay, day: date, genres: list[str] = GENRES, today: date | None = None):

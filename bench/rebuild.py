@@ -1,0 +1,100 @@
+"""A year of archived days rebuilt through Dagster, in one run (`imdb-warehouse rebuild`).
+
+One day is fetched from the replay (all 22 lists, every listed movie's details); its captures
+are then copied under each of the 365 days before it, so the archive holds a year of days (the
+same movies each day: a steady year). The rebuild of that year is one run of `refresh_day`
+over the range, as `imdb-warehouse rebuild --from D1 --to D365` starts it, with SQLite storage
+in a temporary DAGSTER_HOME; it must make no request. Runs in a child process of its own.
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from bench.common import Figure, child_report, replay_control, scratch_database
+from imdb_warehouse.replay.server import ReplayServer
+
+TODAY = date(2025, 6, 1)
+DAYS = 365
+GOAL_SECONDS = 300.0
+
+
+def run(admin_url: str) -> list[Figure]:
+    with ReplayServer(day=TODAY) as replay:
+        report = child_report("bench.rebuild", admin_url, replay.url)
+    if report["requests"]:
+        raise AssertionError(f"the rebuild made {report['requests']} requests to IMDb")
+    seconds = report["seconds"]
+    return [
+        Figure(f"rebuild_{DAYS}_days", seconds, "s", f"≤ {GOAL_SECONDS:.0f}",
+               seconds <= GOAL_SECONDS),
+        Figure("rebuild_per_day", seconds / DAYS, "s"),
+        Figure("rebuild_rows", report["rows"], "rows"),
+        Figure("rebuild_events", report["events"], "events"),
+    ]  # fmt: skip
+
+
+def _child(admin_url: str, replay_url: str) -> None:
+    import dagster as dg
+
+    from imdb_warehouse import settings
+    from imdb_warehouse.schedules import refresh_in_process
+
+    with scratch_database(admin_url) as url, tempfile.TemporaryDirectory() as home:
+        archive = Path(home) / "archive"
+        os.environ.update(
+            {
+                settings.DATABASE_URL.name: url,
+                settings.GRAPHQL_URL.name: f"{replay_url}/",
+                settings.BASE_URL.name: replay_url,
+                settings.MIN_INTERVAL.name: "0",
+                settings.ARCHIVE.name: str(archive),
+                settings.TODAY.name: TODAY.isoformat(),
+                "DAGSTER_HOME": home,
+            }
+        )
+        first, last = TODAY - timedelta(days=DAYS), TODAY - timedelta(days=1)
+        with dg.DagsterInstance.local_temp(home) as instance:
+            _succeeded(refresh_in_process(TODAY, instance=instance), TODAY)
+            _copy_the_day_to_the_year_before(archive, TODAY, first)
+            replay_control(replay_url, "reset")
+            start = time.perf_counter()
+            results = refresh_in_process(first, instance=instance, last=last)
+            seconds = time.perf_counter() - start
+            _succeeded(results, first)
+            events = sum(len(instance.all_logs(result.run_id)) for result in results)
+        [(rows,)] = _query(url, "SELECT count(*) FROM warehouse.fact_movie_ranking")
+        report = {
+            "seconds": seconds,
+            "requests": len(replay_control(replay_url, "requests")),
+            "rows": rows,
+            "events": events,
+        }
+        print(json.dumps(report))
+
+
+def _copy_the_day_to_the_year_before(archive: Path, day: date, first: date) -> None:
+    """Every capture of `day`, under each day from `first` to the day before `day`."""
+    for kind_day in archive.glob(f"**/{day.isoformat()}"):
+        for n in range((day - first).days):
+            shutil.copytree(kind_day, kind_day.parent / (first + timedelta(days=n)).isoformat())
+
+
+def _succeeded(results, day: date) -> None:
+    if not results or not all(result.success for result in results):
+        raise RuntimeError(f"the Dagster run from {day} failed")
+
+
+def _query(url: str, query: str):
+    from imdb_warehouse.resources import PostgresResource
+
+    return PostgresResource(database_url=url).query(query)
+
+
+if __name__ == "__main__":
+    _child(*sys.argv[1:])
