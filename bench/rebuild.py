@@ -8,7 +8,6 @@ in a temporary DAGSTER_HOME; it must make no request. Runs in a child process of
 """
 
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -47,19 +46,18 @@ def _child(admin_url: str, replay_url: str) -> None:
 
     with scratch_database(admin_url) as url, tempfile.TemporaryDirectory() as home:
         archive = Path(home) / "archive"
-        os.environ.update(
+        given = settings.given(
             {
-                settings.DATABASE_URL.name: url,
-                settings.GRAPHQL_URL.name: f"{replay_url}/",
-                settings.BASE_URL.name: replay_url,
-                settings.MIN_INTERVAL.name: "0",
-                settings.ARCHIVE.name: str(archive),
-                settings.TODAY.name: TODAY.isoformat(),
-                "DAGSTER_HOME": home,
+                settings.DATABASE_URL: url,
+                settings.GRAPHQL_URL: f"{replay_url}/",
+                settings.BASE_URL: replay_url,
+                settings.MIN_INTERVAL: "0",
+                settings.ARCHIVE: str(archive),
+                settings.TODAY: TODAY.isoformat(),
             }
         )
         first, last = TODAY - timedelta(days=DAYS), TODAY - timedelta(days=1)
-        with dg.DagsterInstance.local_temp(home) as instance:
+        with given, dg.DagsterInstance.local_temp(home) as instance:
             _succeeded(refresh_in_process(TODAY, instance=instance), TODAY)
             _copy_the_day_to_the_year_before(archive, TODAY, first)
             replay_control(replay_url, "reset")

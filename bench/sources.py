@@ -64,24 +64,26 @@ def _child(source: str, admin_url: str, replay_url: str) -> None:
     from imdb_warehouse.schedules import refresh_in_process
 
     with scratch_database(admin_url) as url, tempfile.TemporaryDirectory() as home:
-        os.environ.update(
-            {
-                settings.DATABASE_URL.name: url,
-                settings.SOURCE.name: source,
-                settings.GRAPHQL_URL.name: f"{replay_url}/",
-                settings.BASE_URL.name: replay_url,
-                settings.ARCHIVE.name: os.path.join(home, "archive"),
-                "DAGSTER_HOME": home,
-            }
-        )
+        common = {
+            settings.DATABASE_URL: url,
+            settings.SOURCE: source,
+            settings.GRAPHQL_URL: f"{replay_url}/",
+            settings.BASE_URL: replay_url,
+            settings.ARCHIVE: os.path.join(home, "archive"),
+        }
         asked, seconds = [], []
         for day in [FIRST_DAY, *STEADY_DAYS]:
-            os.environ[settings.TODAY.name] = day.isoformat()
-            os.environ[settings.MIN_INTERVAL.name] = "1" if day == STEADY_DAYS[-1] else "0"
+            day_settings = {
+                settings.TODAY: day.isoformat(),
+                settings.MIN_INTERVAL: "1" if day == STEADY_DAYS[-1] else "0",
+            }
             replay_control(replay_url, "day", {"day": day.isoformat()})
             replay_control(replay_url, "reset")
             start = time.perf_counter()
-            with dg.DagsterInstance.local_temp(home) as instance:
+            with (
+                settings.given({**common, **day_settings}),
+                dg.DagsterInstance.local_temp(home) as instance,
+            ):
                 results = refresh_in_process(day, instance=instance)
             seconds.append(time.perf_counter() - start)
             if not results or not all(r.success for r in results):

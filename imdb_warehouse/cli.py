@@ -289,11 +289,10 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
     from imdb_warehouse import settings
     from imdb_warehouse.replay.server import ReplayServer
     from imdb_warehouse.resources import PostgresResource
+    from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
     from imdb_warehouse.resources.postgres import (
         EmbeddedPostgresError,
         embedded_database_url,
@@ -301,29 +300,28 @@ def _demo(args: argparse.Namespace) -> int:
     )
     from imdb_warehouse.schedules import refresh_in_process
 
-    day = datetime.now(UTC).date()
     try:
+        day = ImdbClient().now().date()
         url = embedded_database_url(warehouse_home())
-    except EmbeddedPostgresError as error:
+    except (ImdbError, EmbeddedPostgresError) as error:
         return _fail("demo", error)
     print(f"demo: the embedded warehouse at {url}", flush=True)
     with ReplayServer(day=day) as replay, _instance() as instance:
         print(f"demo: the offline IMDb at {replay.url}; refreshing {day}", flush=True)
-        os.environ.update(
-            {
-                settings.DATABASE_URL.name: url,
-                settings.GRAPHQL_URL.name: f"{replay.url}/",
-                settings.BASE_URL.name: replay.url,
-                settings.TODAY.name: day.isoformat(),
-                settings.MIN_INTERVAL.name: "0",  # our own replay: no need to wait
-            }
-        )
-        status = _status(
-            _stoppable(
-                lambda: refresh_in_process(day, GENRES, instance=instance, on_run=_report_run),
-                instance,
+        demo_settings = {
+            settings.DATABASE_URL: url,
+            settings.GRAPHQL_URL: f"{replay.url}/",
+            settings.BASE_URL: replay.url,
+            settings.TODAY: day.isoformat(),
+            settings.MIN_INTERVAL: "0",  # our own replay: no need to wait
+        }
+        with settings.given(demo_settings):
+            status = _status(
+                _stoppable(
+                    lambda: refresh_in_process(day, GENRES, instance=instance, on_run=_report_run),
+                    instance,
+                )
             )
-        )
     if status == 0:
         _summary(PostgresResource(database_url=url), day)
         print("\nSee it in the Dagster UI: make dev, then http://127.0.0.1:3000")

@@ -1,11 +1,17 @@
 """Every environment variable the project reads, its default and its meaning, in one place.
 
 Read when a resource or command needs the value, never at import time. The README's
-configuration table lists the same variables (a test keeps the two in step).
+configuration table lists the same variables (a test keeps the two in step). A program that
+runs the project in its own process (the demo, the bench) passes its settings with `given`,
+instead of writing them into the environment.
 """
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+_given: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -16,8 +22,21 @@ class Setting:
     secret: bool = False  # never logged, archived or shown
 
     def get(self) -> str | None:
-        """The value in effect: the environment's when set and not empty, else the default."""
-        return os.environ.get(self.name) or self.default
+        """The value in effect: the one `given`, else the environment's when set and not
+        empty, else the default."""
+        return _given.get(self.name) or os.environ.get(self.name) or self.default
+
+
+@contextmanager
+def given(values: Mapping[Setting, str]) -> Iterator[None]:
+    """These settings in this process while the block runs, over the environment's."""
+    before = dict(_given)
+    _given.update({setting.name: value for setting, value in values.items()})
+    try:
+        yield
+    finally:
+        _given.clear()
+        _given.update(before)
 
 
 # The warehouse and local state
