@@ -36,7 +36,7 @@ $(DEV_DAGSTER_HOME)/dagster.yaml: dev/dagster.yaml
 
 # The embedded warehouse, the offline IMDb on a free port, today's refresh, a summary.
 demo: install $(DEV_DAGSTER_HOME)/dagster.yaml
-	DAGSTER_HOME=$(DEV_DAGSTER_HOME) $(BIN)/imdb-warehouse demo
+	PORT=$(PORT) DAGSTER_HOME=$(DEV_DAGSTER_HOME) $(BIN)/imdb-warehouse demo
 
 # Today's refresh against the configured IMDb (IMDB_BASE_URL; default the live site).
 run: install $(DEV_DAGSTER_HOME)/dagster.yaml

@@ -288,7 +288,15 @@ def _rebuild(args: argparse.Namespace) -> int:
     return _status(results)
 
 
+DEMO_DAYS = 7
+
+
 def _demo(args: argparse.Namespace) -> int:
+    """A week against the offline IMDb: seven consecutive days, each a normal daily run (the
+    replay serves that day; the day is "today" while it runs), so that history, movers and
+    trends have something to show."""
+    from datetime import timedelta
+
     from imdb_warehouse import settings
     from imdb_warehouse.replay.server import ReplayServer
     from imdb_warehouse.resources import PostgresResource
@@ -301,30 +309,40 @@ def _demo(args: argparse.Namespace) -> int:
     from imdb_warehouse.schedules import refresh_in_process
 
     try:
-        day = ImdbClient().now().date()
+        today = ImdbClient().now().date()
         url = embedded_database_url(warehouse_home())
     except (ImdbError, EmbeddedPostgresError) as error:
         return _fail("demo", error)
+    days = [today - timedelta(days=n) for n in reversed(range(DEMO_DAYS))]
     print(f"demo: the embedded warehouse at {url}", flush=True)
-    with ReplayServer(day=day) as replay, _instance() as instance:
-        print(f"demo: the offline IMDb at {replay.url}; refreshing {day}", flush=True)
-        demo_settings = {
-            settings.DATABASE_URL: url,
-            settings.GRAPHQL_URL: f"{replay.url}/",
-            settings.BASE_URL: replay.url,
-            settings.TODAY: day.isoformat(),
-            settings.MIN_INTERVAL: "0",  # our own replay: no need to wait
-        }
-        with settings.given(demo_settings):
-            status = _status(
-                _stoppable(
-                    lambda: refresh_in_process(day, GENRES, instance=instance, on_run=_report_run),
-                    instance,
+    with ReplayServer(day=days[0]) as replay, _instance() as instance:
+        print(f"demo: the offline IMDb at {replay.url}; a week, {days[0]} to {today}", flush=True)
+        status = 0
+        for day in days:
+            replay.set_day(day)
+            print(f"demo: refreshing {day}", flush=True)
+            demo_settings = {
+                settings.DATABASE_URL: url,
+                settings.GRAPHQL_URL: f"{replay.url}/",
+                settings.BASE_URL: replay.url,
+                settings.TODAY: day.isoformat(),
+                settings.MIN_INTERVAL: "0",  # our own replay: no need to wait
+            }
+            with settings.given(demo_settings):
+                status = _status(
+                    _stoppable(
+                        lambda day=day: refresh_in_process(
+                            day, GENRES, instance=instance, on_run=_report_run
+                        ),
+                        instance,
+                    )
                 )
-            )
+            if status:
+                break
     if status == 0:
-        _summary(PostgresResource(database_url=url), day)
-        print("\nSee it in the Dagster UI: make dev, then http://127.0.0.1:3000")
+        _summary(PostgresResource(database_url=url), today)
+        port = settings.UI_PORT.get()
+        print(f"\nSee it in the Dagster UI: make dev, then http://127.0.0.1:{port}")
     return status
 
 
@@ -341,11 +359,16 @@ def _summary(postgres, day: date) -> None:
             sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table)).as_string()
         )
         print(f"  {schema + '.' + table:<32} {count:>8,}")
+    [(first, last, days)] = postgres.query(
+        "SELECT min(snapshot_date), max(snapshot_date), count(DISTINCT snapshot_date) "
+        "FROM warehouse.fact_movie_ranking"
+    )
+    print(f"\nDays in the warehouse: {days}, {first} to {last}")
     for genre in ("Action", "Comedy"):
         print(f"\nToday's top 5, {genre}:")
         for rank, title, year, rating in postgres.query(
             "SELECT rank, title, release_year, rating FROM analytics.daily_rankings "
-            "WHERE snapshot_date = $1 AND genre = $2 ORDER BY rank LIMIT 5",
+            "WHERE snapshot_date = $1 AND genre_name = $2 ORDER BY rank LIMIT 5",
             [day, genre],
         ):
             print(

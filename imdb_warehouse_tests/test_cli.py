@@ -5,7 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -20,38 +20,64 @@ PROJECT = Path(__file__).resolve().parents[1]
 DAY = date(2025, 3, 1)
 
 
-def test_the_demo_refreshes_today_from_the_offline_imdb_and_summarises(tmp_path):
+def test_the_demo_builds_a_week_and_every_documented_query_returns_rows(tmp_path):
+    """`make demo`: seven daily runs against the offline IMDb, a summary; then every query of
+    docs/warehouse.md, run against that warehouse, returns rows."""
     home = tmp_path / "home"
     dagster_home = home / "dagster"
     dagster_home.mkdir(parents=True)
     shutil.copy(PROJECT / "dev" / "dagster.yaml", dagster_home / "dagster.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IMDB_", "DAGSTER_"))}
-    env |= {"IMDB_WAREHOUSE_HOME": str(home), "DAGSTER_HOME": str(dagster_home)}
+    env |= {"IMDB_WAREHOUSE_HOME": str(home), "DAGSTER_HOME": str(dagster_home), "PORT": "3999"}
     try:
-        demo = subprocess.run([CLI, "demo"], env=env, capture_output=True, text=True, timeout=300)
+        demo = subprocess.run([CLI, "demo"], env=env, capture_output=True, text=True, timeout=600)
+        assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-3000:]
+        url = subprocess.run(
+            [CLI, "db-url"], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        empty = _documented_queries_returning_nothing(url)
     finally:
         stop_embedded_server(home)
-    assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-3000:]
     out = demo.stdout
-    for run in ("refresh_day", "refresh_views"):  # the day in one run, then the views
-        assert f"{run}: succeeded" in out
+    today = date.fromisoformat(out.split("a week, ")[1].split(" to ")[1].split()[0])
+    days = [today - timedelta(days=n) for n in reversed(range(7))]
+    assert [
+        line.split()[-1] for line in out.splitlines() if line.startswith("demo: refreshing")
+    ] == [day.isoformat() for day in days]
+    assert out.count("refresh_day: succeeded") == 7 and out.count("refresh_views: succeeded") == 1
+    assert f"Days in the warehouse: 7, {days[0]} to {today}" in out
     rows = dict(
         line.split() for line in out.split("Rows per table:\n")[1].split("\n\n")[0].splitlines()
     )
-    assert int(rows["warehouse.fact_movie_ranking"].replace(",", "")) > 22 * 40
+    assert int(rows["warehouse.fact_movie_ranking"].replace(",", "")) > 7 * 22 * 40
     assert int(rows["warehouse.dim_genre"]) == 27
     for genre in ("Action", "Comedy"):
         top = out.split(f"Today's top 5, {genre}:\n")[1].splitlines()[:5]
         assert [line.split(".")[0].strip() for line in top] == ["1", "2", "3", "4", "5"]
-    assert list((home / "archive" / "graphql" / "lists").rglob("sci-fi.*.json.gz"))
+    assert "make dev, then http://127.0.0.1:3999" in out  # the port `make demo PORT=…` names
+    for day in days:
+        assert list((home / "archive" / "graphql" / "lists" / str(day)).glob("sci-fi.*.json.gz"))
     # Film-Noir's list is shorter than 50 because IMDb has no more: it loads, and is named
-    warning = [line for line in out.splitlines() if "WARN raw/imdb_search_results" in line]
-    assert len(warning) == 1 and "complete_lists: 1 found: " in warning[0]
-    assert "genre=film-noir" in warning[0] and "results=" in warning[0]
+    warnings = [line for line in out.splitlines() if "WARN raw/imdb_search_results" in line]
+    assert len(warnings) == 7 and all("complete_lists: 1 found: " in w for w in warnings)
+    assert all("genre=film-noir" in w and "results=" in w for w in warnings)
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         runs = instance.get_runs()
-        assert sorted(r.job_name for r in runs) == ["refresh_day", "refresh_views"]
+        assert sorted(r.job_name for r in runs) == ["refresh_day"] * 7 + ["refresh_views"]
         assert all(r.is_success for r in runs)
+    assert empty == []
+
+
+def _documented_queries_returning_nothing(url: str) -> list[str]:
+    import re
+
+    import psycopg
+
+    text = (PROJECT / "docs" / "warehouse.md").read_text()
+    queries = re.findall(r"```sql\n(.*?)```", text, re.DOTALL)
+    assert len(queries) >= 10
+    with psycopg.connect(url) as conn:
+        return [query for query in queries if not conn.execute(query).fetchall()]
 
 
 def test_refresh_rejects_an_unknown_genre_with_the_known_ones():

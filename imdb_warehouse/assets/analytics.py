@@ -15,17 +15,21 @@ from imdb_warehouse.assets.keys import (
     DIM_GENRE,
     DIM_MOVIE,
     DIM_PERSON,
+    FACT_BOX_OFFICE,
     FACT_MOVIE_RANKING,
     OWNERS,
 )
 from imdb_warehouse.resources import PostgresResource
 
+# Every view names a list's genre twice, as the fact table does and as IMDb shows it:
+# `genre` is the slug (`sci-fi`, as in warehouse.fact_movie_ranking), `genre_name` the
+# display name (`Sci-Fi`).
 VIEWS = {
     "daily_rankings": (
         "Each genre's list of each day, with names instead of keys.",
         [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
         """
-        SELECT f.snapshot_date, g.imdb_name AS genre, g.slug AS genre_slug, f.rank,
+        SELECT f.snapshot_date, g.slug AS genre, g.imdb_name AS genre_name, f.rank,
                m.title_id, m.title, m.release_year, m.runtime_minutes, m.certificate,
                f.rating, f.votes, f.metascore
         FROM warehouse.fact_movie_ranking f
@@ -34,28 +38,127 @@ VIEWS = {
         """,
     ),
     "rank_movers": (
-        "Day-over-day change of each movie's rank in each genre's list: rank_change > 0 moved "
-        "up; previous_rank is null for a movie new to the list that day.",
+        "Each movie's rank in each list against the list's previous snapshot, whatever the "
+        "gap (a missed day included): rank_change > 0 moved up; previous_rank is null and "
+        "new_entry true for a movie not in that snapshot; the first snapshot of a list has "
+        "no previous_snapshot_date.",
         [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
         """
-        SELECT f.snapshot_date, g.imdb_name AS genre, m.title_id, m.title, f.rank,
+        SELECT f.snapshot_date, previous.snapshot_date AS previous_snapshot_date,
+               g.slug AS genre, g.imdb_name AS genre_name, m.title_id, m.title, f.rank,
                p.rank AS previous_rank, p.rank - f.rank AS rank_change,
                p.rank IS NULL AS new_entry
         FROM warehouse.fact_movie_ranking f
         JOIN warehouse.dim_genre g USING (genre_key)
         JOIN warehouse.dim_movie m USING (movie_key)
+        LEFT JOIN LATERAL (
+            SELECT b.date_key, b.snapshot_date FROM warehouse.fact_movie_ranking b
+            WHERE b.genre_key = f.genre_key AND b.date_key < f.date_key
+            ORDER BY b.date_key DESC LIMIT 1
+        ) previous ON true
         LEFT JOIN warehouse.fact_movie_ranking p
-          ON p.movie_key = f.movie_key AND p.genre_key = f.genre_key
-         AND p.snapshot_date = f.snapshot_date - 1
+          ON p.date_key = previous.date_key AND p.genre_key = f.genre_key
+         AND p.movie_key = f.movie_key
+        """,
+    ),
+    "list_changes": (
+        "The movies that entered or dropped out of each list between its previous snapshot "
+        "and this one, whatever the gap: change is 'entered' (rank: its rank now) or "
+        "'dropped_out' (rank: its rank in the previous snapshot). A list's first snapshot has "
+        "no changes.",
+        [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
+        """
+        WITH lists AS (
+            SELECT DISTINCT l.date_key, l.snapshot_date, l.genre_key
+            FROM warehouse.fact_movie_ranking l
+        ),
+        pairs AS (
+            SELECT lists.*, previous.date_key AS previous_key,
+                   previous.snapshot_date AS previous_snapshot_date
+            FROM lists
+            JOIN LATERAL (
+                SELECT b.date_key, b.snapshot_date FROM warehouse.fact_movie_ranking b
+                WHERE b.genre_key = lists.genre_key AND b.date_key < lists.date_key
+                ORDER BY b.date_key DESC LIMIT 1
+            ) previous ON true
+        ),
+        changes AS (
+            SELECT pairs.snapshot_date, pairs.previous_snapshot_date, pairs.genre_key,
+                   f.movie_key, 'entered' AS change, f.rank
+            FROM pairs
+            JOIN warehouse.fact_movie_ranking f
+              ON f.date_key = pairs.date_key AND f.genre_key = pairs.genre_key
+            WHERE NOT EXISTS (
+                SELECT FROM warehouse.fact_movie_ranking p
+                WHERE p.date_key = pairs.previous_key AND p.genre_key = pairs.genre_key
+                  AND p.movie_key = f.movie_key)
+            UNION ALL
+            SELECT pairs.snapshot_date, pairs.previous_snapshot_date, pairs.genre_key,
+                   p.movie_key, 'dropped_out', p.rank
+            FROM pairs
+            JOIN warehouse.fact_movie_ranking p
+              ON p.date_key = pairs.previous_key AND p.genre_key = pairs.genre_key
+            WHERE NOT EXISTS (
+                SELECT FROM warehouse.fact_movie_ranking f
+                WHERE f.date_key = pairs.date_key AND f.genre_key = pairs.genre_key
+                  AND f.movie_key = p.movie_key)
+        )
+        SELECT c.snapshot_date, c.previous_snapshot_date, g.slug AS genre,
+               g.imdb_name AS genre_name, c.change, c.rank, m.title_id, m.title
+        FROM changes c
+        JOIN warehouse.dim_genre g USING (genre_key)
+        JOIN warehouse.dim_movie m USING (movie_key)
+        """,
+    ),
+    "box_office_daily": (
+        "Each listed movie's box office as IMDb showed it each day, every amount beside its "
+        "own currency (never summed across currencies), with the movie's budget; "
+        "worldwide_to_budget only where both are in the same currency.",
+        [FACT_BOX_OFFICE, DIM_MOVIE],
+        """
+        SELECT b.snapshot_date, m.title_id, m.title, m.release_year, m.release_date,
+               b.snapshot_date - m.release_date AS days_in_release,
+               b.gross_worldwide_amount, b.gross_worldwide_currency,
+               b.gross_domestic_amount, b.gross_domestic_currency,
+               b.opening_weekend_amount, b.opening_weekend_currency,
+               b.opening_weekend_end_date, m.budget_amount, m.budget_currency,
+               CASE WHEN m.budget_currency = b.gross_worldwide_currency
+                    AND m.budget_amount > 0
+                    THEN round(b.gross_worldwide_amount::numeric / m.budget_amount, 2)
+               END AS worldwide_to_budget
+        FROM warehouse.fact_box_office b
+        JOIN warehouse.dim_movie m USING (movie_key)
+        """,
+    ),
+    "box_office_latest": (
+        "Each movie's newest box office (the last day its details were read), as "
+        "box_office_daily shows it: one row per movie.",
+        [FACT_BOX_OFFICE, DIM_MOVIE],
+        """
+        SELECT DISTINCT ON (b.movie_key)
+               b.snapshot_date, m.title_id, m.title, m.release_year, m.release_date,
+               b.snapshot_date - m.release_date AS days_in_release,
+               b.gross_worldwide_amount, b.gross_worldwide_currency,
+               b.gross_domestic_amount, b.gross_domestic_currency,
+               b.opening_weekend_amount, b.opening_weekend_currency,
+               b.opening_weekend_end_date, m.budget_amount, m.budget_currency,
+               CASE WHEN m.budget_currency = b.gross_worldwide_currency
+                    AND m.budget_amount > 0
+                    THEN round(b.gross_worldwide_amount::numeric / m.budget_amount, 2)
+               END AS worldwide_to_budget
+        FROM warehouse.fact_box_office b
+        JOIN warehouse.dim_movie m USING (movie_key)
+        ORDER BY b.movie_key, b.snapshot_date DESC
         """,
     ),
     "ranked_credits": (
         "Who was behind each ranked movie of each list of each day: one row per person, role "
-        "and list entry. Group it by person over any window for a leaderboard of your own.",
+        "and list entry. Group it by person_id (names are not unique) over any window for a "
+        "leaderboard of your own.",
         [FACT_MOVIE_RANKING, BRIDGE_MOVIE_PERSON, DIM_PERSON, DIM_MOVIE, DIM_GENRE],
         """
-        SELECT f.snapshot_date, g.imdb_name AS genre, f.rank, m.title_id, m.title,
-               p.person_id, p.name, b.role, b.billing_order
+        SELECT f.snapshot_date, g.slug AS genre, g.imdb_name AS genre_name, f.rank,
+               m.title_id, m.title, p.person_id, p.name, b.role, b.billing_order
         FROM warehouse.fact_movie_ranking f
         JOIN warehouse.dim_genre g USING (genre_key)
         JOIN warehouse.dim_movie m USING (movie_key)
@@ -88,7 +191,7 @@ VIEWS = {
         "metascore, mean runtime, and how many were unrated.",
         [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
         """
-        SELECT f.snapshot_date, g.imdb_name AS genre, count(*) AS movies,
+        SELECT f.snapshot_date, g.slug AS genre, g.imdb_name AS genre_name, count(*) AS movies,
                round(avg(f.rating)::numeric, 2) AS mean_rating,
                round(percentile_cont(0.5) WITHIN GROUP (ORDER BY f.rating)::numeric, 2)
                    AS median_rating,
@@ -99,7 +202,7 @@ VIEWS = {
         FROM warehouse.fact_movie_ranking f
         JOIN warehouse.dim_genre g USING (genre_key)
         JOIN warehouse.dim_movie m USING (movie_key)
-        GROUP BY f.snapshot_date, g.imdb_name
+        GROUP BY f.snapshot_date, g.slug, g.imdb_name
         """,
     ),
 }

@@ -53,6 +53,12 @@ def optional(obj: Any, path: tuple[str, ...], types, where: str) -> Any:
     return value
 
 
+def votes(rating: float | None, count: int | None) -> int | None:
+    """The votes of a rating: null for an unrated title (IMDb sends 0 votes with no rating),
+    as every missing value is null."""
+    return None if rating is None and not count else count
+
+
 def whole(value: int | float | None, where: str) -> int | None:
     """A whole number that may arrive as a float (GraphQL's Float: `63000000.0`)."""
     if value is None or isinstance(value, int):

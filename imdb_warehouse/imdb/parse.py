@@ -22,6 +22,7 @@ from imdb_warehouse.imdb.fields import (
     strings,
     texts,
     to_date,
+    votes,
     whole,
 )
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
@@ -128,7 +129,7 @@ def search_item_row(item: dict, rank: int) -> dict:
         "genres": strings(optional(item, ("genres",), list, where), f"{where}.genres"),
         "plot": optional(item, ("plot",), str, where) or None,
         "rating": float(rating) if rating is not None else None,
-        "votes": optional(item, ("ratingSummary", "voteCount"), int, where),
+        "votes": votes(rating, optional(item, ("ratingSummary", "voteCount"), int, where)),
         "metascore": optional(item, ("metascore",), int, where),
     }
 
@@ -163,7 +164,7 @@ def title_details_row(
         "genres": _genres(atf, a),
         "plot": optional(atf, ("plot", "plotText", "plainText"), str, a) or None,
         "rating": float(rating) if rating is not None else None,
-        "votes": optional(atf, ("ratingsSummary", "voteCount"), int, a),
+        "votes": votes(rating, optional(atf, ("ratingsSummary", "voteCount"), int, a)),
         "metascore": optional(atf, ("metacritic", "metascore", "score"), int, a),
         "countries": texts(mcd, ("countriesOfOrigin", "countries"), m),
         "languages": texts(mcd, ("spokenLanguages", "spokenLanguages"), m),

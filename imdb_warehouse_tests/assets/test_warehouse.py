@@ -165,6 +165,11 @@ def test_several_days_build_a_consistent_star_schema_that_reruns_leave_unchanged
     _views_match_the_catalogue(sql, catalogue)
 
 
+def _votes(listed) -> int | None:
+    """The votes the warehouse keeps: null for an unrated movie (IMDb sends 0)."""
+    return None if listed.rating is None and not listed.votes else listed.votes
+
+
 def _views_match_the_catalogue(sql, catalogue: Catalogue) -> None:
     lists = {
         (day, genre): catalogue.search(GENRE_BY_SLUG[genre], day, limit=50)[0]
@@ -174,12 +179,13 @@ def _views_match_the_catalogue(sql, catalogue: Catalogue) -> None:
     day, genre = DAYS[1], GENRES[0]
     rows = sql(
         "SELECT rank, title_id, rating, votes FROM analytics.daily_rankings "
-        "WHERE snapshot_date = %s AND genre_slug = %s ORDER BY rank",
+        "WHERE snapshot_date = %s AND genre = %s ORDER BY rank",
         (day, genre),
     )
     assert rows == [
-        (i, m.movie.title_id, m.rating, m.votes) for i, m in enumerate(lists[day, genre], 1)
+        (i, m.movie.title_id, m.rating, _votes(m)) for i, m in enumerate(lists[day, genre], 1)
     ]
+    assert any(m.rating is None for m in lists[day, genre])  # unrated: null votes, not 0
 
     movers = dict(
         (r[0], r[1:])
@@ -187,7 +193,7 @@ def _views_match_the_catalogue(sql, catalogue: Catalogue) -> None:
             "SELECT title_id, rank, previous_rank, rank_change, new_entry FROM "
             "analytics.rank_movers "
             "WHERE snapshot_date = %s AND genre = %s",
-            (day, GENRE_BY_SLUG[genre]),
+            (day, genre),
         )
     )
     before = {m.movie.title_id: i for i, m in enumerate(lists[DAYS[0], genre], 1)}
@@ -198,13 +204,13 @@ def _views_match_the_catalogue(sql, catalogue: Catalogue) -> None:
 
     [(movies, mean_rating, total_votes, unrated)] = sql(
         "SELECT movies, mean_rating, total_votes, unrated FROM analytics.genre_daily_stats "
-        "WHERE snapshot_date = %s AND genre = %s",
-        (day, GENRE_BY_SLUG[genre]),
+        "WHERE snapshot_date = %s AND genre = %s AND genre_name = %s",
+        (day, genre, GENRE_BY_SLUG[genre]),
     )
     ratings = [m.rating for m in lists[day, genre] if m.rating is not None]
     assert movies == 50 and unrated == 50 - len(ratings)
     assert float(mean_rating) == pytest.approx(mean(ratings), abs=0.005)
-    assert total_votes == sum(m.votes for m in lists[day, genre])
+    assert total_votes == sum(_votes(m) or 0 for m in lists[day, genre])
 
     credited = defaultdict(set)
     for movie_days in lists.values():
@@ -345,3 +351,75 @@ def test_a_crash_in_the_middle_of_a_load_leaves_nothing_partial(
     )
     assert not result.success and calls["n"] == 3
     assert snapshot(sql) == before
+
+
+@one_backend
+def test_movers_and_list_changes_compare_with_the_previous_snapshot_across_a_gap(
+    resources, replay, sql, catalogue
+):
+    """A day missed: the next day's movers, entries and drop-outs are against the day before
+    the gap, which the views name."""
+    first, after_gap = FIRST, FIRST + timedelta(days=2)
+    for day in (first, after_gap):
+        refresh(resources, replay, day, ["action"])
+    before = {m.movie.title_id: r for r, m in enumerate(_list(catalogue, first), 1)}
+    now = {m.movie.title_id: r for r, m in enumerate(_list(catalogue, after_gap), 1)}
+    assert set(before) != set(now)  # the catalogue's lists move: something to compare
+
+    movers = {
+        row[0]: row[1:]
+        for row in sql(
+            "SELECT title_id, previous_snapshot_date, previous_rank, rank FROM "
+            "analytics.rank_movers WHERE snapshot_date = %s AND genre = 'action'",
+            (after_gap,),
+        )
+    }
+    assert movers == {t: (first, before.get(t), rank) for t, rank in now.items()}
+    assert sql(
+        "SELECT DISTINCT previous_snapshot_date FROM analytics.rank_movers "
+        "WHERE snapshot_date = %s",
+        (first,),
+    ) == [(None,)]  # a list's first snapshot has none
+
+    changes = sql(
+        "SELECT change, title_id, rank, previous_snapshot_date FROM analytics.list_changes "
+        "WHERE snapshot_date = %s AND genre = 'action' AND genre_name = 'Action'",
+        (after_gap,),
+    )
+    assert sorted(changes) == sorted(
+        [("entered", t, now[t], first) for t in set(now) - set(before)]
+        + [("dropped_out", t, before[t], first) for t in set(before) - set(now)]
+    )
+    assert sql(
+        "SELECT count(*) FROM analytics.list_changes WHERE snapshot_date = %s", (first,)
+    ) == [(0,)]
+
+
+@one_backend
+def test_box_office_views_keep_each_amount_with_its_currency(resources, replay, sql):
+    for day in DAYS[:2]:
+        refresh(resources, replay, day, ["action"])
+    assert sql("SELECT count(*) = count(DISTINCT title_id) FROM analytics.box_office_latest") == [
+        (True,)
+    ]
+    assert sql(
+        "SELECT count(*) FROM analytics.box_office_latest l JOIN warehouse.dim_movie m "
+        "USING (title_id) WHERE l.snapshot_date <> (SELECT max(snapshot_date) FROM "
+        "warehouse.fact_box_office b WHERE b.movie_key = m.movie_key)"
+    ) == [(0,)]
+    assert sql("SELECT count(*) FROM analytics.box_office_daily") == sql(
+        "SELECT count(*) FROM warehouse.fact_box_office"
+    )
+    # a ratio only within one currency; an amount never without its currency
+    assert sql(
+        "SELECT count(*) FILTER (WHERE worldwide_to_budget IS NOT NULL "
+        "AND budget_currency IS DISTINCT FROM gross_worldwide_currency), "
+        "count(*) FILTER (WHERE gross_worldwide_amount IS NOT NULL "
+        "AND gross_worldwide_currency IS NULL), "
+        "count(*) FILTER (WHERE worldwide_to_budget IS NOT NULL) > 0 "
+        "FROM analytics.box_office_daily"
+    ) == [(0, 0, True)]
+
+
+def _list(catalogue: Catalogue, day: date):
+    return catalogue.search(GENRE_BY_SLUG["action"], day, limit=50)[0]

@@ -127,7 +127,7 @@ def test_absent_keys_are_nulls_and_integer_ratings_are_floats():
     assert row["title"] == "Amélie — 東京物語"
 
 
-def test_an_unreleased_title_has_no_rating_and_a_partial_date_is_no_date():
+def test_an_unreleased_title_has_no_rating_nor_votes_and_a_partial_date_is_no_date():
     unreleased = item(
         "tt38000001",
         releaseYear=None,
@@ -135,11 +135,12 @@ def test_an_unreleased_title_has_no_rating_and_a_partial_date_is_no_date():
         ratingSummary={"aggregateRating": None, "voteCount": 0},
     )
     [row] = parse_search_page(page(search([unreleased])), "sci-fi").rows()
+    # IMDb sends 0 votes with no rating: unrated is null, as every missing value
     assert (row["release_year"], row["release_date"], row["rating"], row["votes"]) == (
         None,
         None,
         None,
-        0,
+        None,
     )
 
 
