@@ -147,7 +147,7 @@ def _run_refresh(day: date, instance) -> int:
     from imdb_warehouse.schedules import refresh_in_process
 
     with instance:
-        results = refresh_in_process(day, instance=instance)
+        results = refresh_in_process(day, instance=instance, report=False)
         if not results or not all(result.success for result in results):
             raise RuntimeError(f"the Dagster refresh of {day} failed")
         return sum(len(instance.all_logs(result.run_id)) for result in results)

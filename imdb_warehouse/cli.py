@@ -181,22 +181,86 @@ def _stoppable(refresh, instance):
     return done["results"]
 
 
-def _report_run(result) -> None:
-    """One run's outcome, as soon as it ends: each failing step's cause and each WARN in a
-    line."""
-    import dagster as dg
+class _Console:
+    """What `refresh`, `rebuild` and `demo` print: a line per step that succeeded, each run's
+    outcome with each failing step's cause and each WARN check, and at the end the checks'
+    tally and the file that keeps Dagster's whole log (DEBUG included) of every run."""
 
-    from imdb_warehouse.runs import failure_cause
+    def __init__(self, command: str, instance) -> None:
+        from datetime import UTC, datetime
 
-    outcome = "succeeded" if result.success else "FAILED"
-    print(f"{result.job_def.name}: {outcome} (run {result.run_id})")
-    for event in result.all_events:
-        if event.is_step_failure:
-            print(f"  {event.step_key}: {failure_cause(event)}")
-    for check in result.get_asset_check_evaluations():
-        if not check.passed and check.severity == dg.AssetCheckSeverity.WARN:
-            print(f"  WARN {check.asset_key.to_user_string()} {check.check_name}: {_found(check)}")
-    sys.stdout.flush()
+        from imdb_warehouse.resources.postgres import warehouse_home
+
+        self.instance = instance
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.log_path = warehouse_home() / "logs" / f"{command}-{stamp}.log"
+        self.passed, self.warned, self.failed = 0, [], []
+        self.report_path: str | None = None
+
+    def event(self, event) -> None:
+        if event.is_step_success:
+            seconds = event.event_specific_data.duration_ms / 1000
+            print(f"  {event.step_key}: done in {seconds:.1f} s", flush=True)
+
+    def run(self, result) -> None:
+        import dagster as dg
+
+        from imdb_warehouse.runs import failure_cause
+
+        outcome = "succeeded" if result.success else "FAILED"
+        print(f"{result.job_def.name}: {outcome} (run {result.run_id})")
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(f"  {event.step_key}: {failure_cause(event)}")
+        for check in result.get_asset_check_evaluations():
+            name = f"{check.asset_key.to_user_string()} {check.check_name}"
+            if check.passed:
+                self.passed += 1
+            elif check.severity == dg.AssetCheckSeverity.WARN:
+                self.warned.append(name)
+                print(f"  WARN {name}: {_found(check)}")
+            else:
+                self.failed.append(name)
+        for event in result.get_asset_materialization_events():
+            path = event.materialization.metadata.get("path")
+            if path is not None and event.asset_key.path[-1] == "daily_report":
+                self.report_path = path.value
+        self._keep_log(result.run_id)
+        sys.stdout.flush()
+
+    def _keep_log(self, run_id: str) -> None:
+        from datetime import UTC, datetime
+
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("a", encoding="utf-8") as log:
+            for entry in self.instance.all_logs(run_id):
+                moment = datetime.fromtimestamp(entry.timestamp, UTC).isoformat(timespec="seconds")
+                kind = entry.dagster_event.event_type_value if entry.dagster_event else "LOG"
+                level = logging_level_name(entry.level)
+                step = entry.step_key or "-"
+                log.write(f"{moment} {level} {entry.job_name} {run_id} {step} {kind} "
+                          f"{entry.user_message or entry.message}\n")  # fmt: skip
+
+    def summary(self) -> None:
+        from collections import Counter
+
+        counted = Counter(self.warned)
+        warned = ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in counted.items())
+        warned = f" ({warned})" if warned else ""
+        failed = f" ({', '.join(self.failed)})" if self.failed else ""
+        print(
+            f"\nChecks: {self.passed} passed, {len(self.warned)} warned{warned}, "
+            f"{len(self.failed)} failed{failed}"
+        )
+        print(f"Dagster's whole log of these runs: {self.log_path}")
+        if self.report_path:
+            print(f"The daily report: {self.report_path}")
+
+
+def logging_level_name(level: int | str) -> str:
+    import logging
+
+    return level if isinstance(level, str) else logging.getLevelName(level)
 
 
 def _status(results) -> int:
@@ -229,7 +293,6 @@ def _refresh(args: argparse.Namespace) -> int:
     from imdb_warehouse.resources.archive import PageArchive
     from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
     from imdb_warehouse.resources.postgres import EmbeddedPostgresError
-    from imdb_warehouse.schedules import refresh_in_process
 
     try:
         today = ImdbClient().now().date()
@@ -240,16 +303,28 @@ def _refresh(args: argparse.Namespace) -> int:
         return _fail("refresh", refusal)
     print(f"refresh: {day}, genres {', '.join(args.genre) if args.genre else 'all'}", flush=True)
     with _instance() as instance:
+        console = _Console("refresh", instance)
         try:
-            results = _stoppable(
-                lambda: refresh_in_process(
-                    day, args.genre or GENRES, instance=instance, on_run=_report_run
-                ),
-                instance,
-            )
+            results = _refresh_here(console, day, args.genre or GENRES)
         except (psycopg.Error, EmbeddedPostgresError) as error:  # before any run: the warehouse
             return _fail("refresh", " / ".join(line.strip() for line in str(error).splitlines()))
+        console.summary()
     return _status(results)
+
+
+def _refresh_here(
+    console: "_Console", day: date, genres, last: date | None = None, report: bool = True
+):
+    """`refresh_in_process`, stoppable by a signal, told on `console`."""
+    from imdb_warehouse.schedules import refresh_in_process
+
+    return _stoppable(
+        lambda: refresh_in_process(
+            day, genres, instance=console.instance, on_run=console.run, on_event=console.event,
+            last=last, report=report,
+        ),
+        console.instance,
+    )  # fmt: skip
 
 
 def _rebuild(args: argparse.Namespace) -> int:
@@ -258,7 +333,6 @@ def _rebuild(args: argparse.Namespace) -> int:
     from imdb_warehouse.assets.raw import day_refusal
     from imdb_warehouse.resources.archive import PageArchive
     from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
-    from imdb_warehouse.schedules import refresh_in_process
 
     try:
         today = ImdbClient().now().date()
@@ -279,12 +353,9 @@ def _rebuild(args: argparse.Namespace) -> int:
         )
     print(f"rebuild: {first} to {last} from the archive, in one run", flush=True)
     with _instance() as instance:
-        results = _stoppable(
-            lambda: refresh_in_process(
-                first, GENRES, instance=instance, on_run=_report_run, last=last
-            ),
-            instance,
-        )
+        console = _Console("rebuild", instance)
+        results = _refresh_here(console, first, GENRES, last)
+        console.summary()
     return _status(results)
 
 
@@ -306,7 +377,6 @@ def _demo(args: argparse.Namespace) -> int:
         embedded_database_url,
         warehouse_home,
     )
-    from imdb_warehouse.schedules import refresh_in_process
 
     try:
         today = ImdbClient().now().date()
@@ -316,6 +386,7 @@ def _demo(args: argparse.Namespace) -> int:
     days = [today - timedelta(days=n) for n in reversed(range(DEMO_DAYS))]
     print(f"demo: the embedded warehouse at {url}", flush=True)
     with ReplayServer(day=days[0]) as replay, _instance() as instance:
+        console = _Console("demo", instance)
         print(f"demo: the offline IMDb at {replay.url}; a week, {days[0]} to {today}", flush=True)
         status = 0
         for day in days:
@@ -329,18 +400,13 @@ def _demo(args: argparse.Namespace) -> int:
                 settings.MIN_INTERVAL: "0",  # our own replay: no need to wait
             }
             with settings.given(demo_settings):
-                status = _status(
-                    _stoppable(
-                        lambda day=day: refresh_in_process(
-                            day, GENRES, instance=instance, on_run=_report_run
-                        ),
-                        instance,
-                    )
-                )
+                status = _status(_refresh_here(console, day, GENRES, report=day == today))
             if status:
                 break
     if status == 0:
         _summary(PostgresResource(database_url=url), today)
+    console.summary()
+    if status == 0:
         port = settings.UI_PORT.get()
         print(f"\nSee it in the Dagster UI: make dev, then http://127.0.0.1:{port}")
     return status

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from imdb_warehouse.assets import analytics, raw, staging, warehouse
+from imdb_warehouse.assets import analytics, raw, report, staging, warehouse
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
@@ -11,7 +11,7 @@ from imdb_warehouse.schedules import JOBS, SCHEDULES, SENSORS
 postgres = PostgresResource()
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
+    assets=dg.load_assets_from_modules([raw, staging, warehouse, analytics, report]),
     jobs=list(JOBS),
     schedules=SCHEDULES,
     sensors=SENSORS,

@@ -12,7 +12,8 @@ it starts.
 import os
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 
 import dagster as dg
 
@@ -93,14 +94,25 @@ def _alive(pid: str) -> bool:
     return True
 
 
+# the caller prints what matters (a line per step, each failure's cause); the whole log is
+# kept by the instance
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
 def execute_here(
-    job_name: str, instance: dg.DagsterInstance, tags: Mapping[str, str], **options
+    job_name: str,
+    instance: dg.DagsterInstance,
+    tags: Mapping[str, str],
+    on_event: Callable[[dg.DagsterEvent], None] | None = None,
+    **options,
 ) -> dg.JobExecutionResult:
     """A run of the code location's job `job_name`, executed in this process (`refresh`,
     `demo`): it shows under its job in the UI and reaches the run failure sensor like a run the
-    UI or the schedule launched. `options`: `run_config`, `asset_selection`, `partition_key`."""
+    UI or the schedule launched. `options`: `run_config`, `asset_selection`, `partition_key`.
+    Dagster's console log is silent (the whole log is in the instance); `on_event` hears
+    each of its events as it happens."""
     from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
-    from dagster._core.execution.api import execute_run
+    from dagster._core.execution.api import execute_run_iterator
     from dagster._core.remote_origin import (
         ManagedGrpcPythonEnvCodeLocationOrigin,
         RemoteRepositoryOrigin,
@@ -116,7 +128,7 @@ def execute_here(
     selection = options.get("asset_selection")
     run = instance.create_run_for_job(
         job_def=job.get_definition(),
-        run_config=options.get("run_config") or {},
+        run_config={**(options.get("run_config") or {}), **QUIET_CONSOLE},
         tags={**tags, **({"dagster/partition": partition} if partition else {})},
         asset_selection=frozenset(selection) if selection else None,
         remote_job_origin=RemoteRepositoryOrigin(location, "__repository__").get_job_origin(
@@ -124,4 +136,10 @@ def execute_here(
         ),
         job_code_origin=job.get_python_origin(),
     )
-    return execute_run(job, run, instance)
+    events = []
+    for event in execute_run_iterator(job, run, instance):
+        events.append(event)
+        if on_event:
+            on_event(event)
+    ended = instance.get_run_by_id(run.run_id)
+    return dg.JobExecutionResult(job.get_definition(), nullcontext(), events, ended or run)

@@ -6,7 +6,8 @@ A day is ONE run over that day's partition: every genre's list, every listed mov
 the dimensions, bridges and facts (the calendar dimensions too while the warehouse lacks
 them). The analytics views are not in it: the sensor `views_current` has them made when one is
 missing or its SQL changed, so a view never makes a day fail nor waits on analysts' queries
-daily. `refresh` makes them itself (it runs without the daemon).
+daily; nor is the daily report: the sensor `report_after_the_day` makes it after each day's
+run. `refresh` makes both itself (it runs without the daemon).
 """
 
 import json
@@ -25,6 +26,7 @@ from imdb_warehouse.assets.analytics import (
     view_code_version,
     views_missing,
 )
+from imdb_warehouse.assets.report import DAILY_REPORT
 from imdb_warehouse.partitions import GENRES, open_days
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
@@ -59,7 +61,12 @@ views_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups("analytics"),
     description="The analytics views, (re)made when one is missing or its SQL changed.",
 )
-JOBS = (day_job, views_job)
+report_job = dg.define_asset_job(
+    "refresh_report",
+    selection=[DAILY_REPORT],
+    description="The daily report of the newest day (HTML with charts).",
+)
+JOBS = (day_job, views_job, report_job)
 
 
 def day_run(
@@ -196,8 +203,25 @@ def release_dead_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReas
     return dg.SkipReason(f"released {len(released)} run(s) whose process died: {released}")
 
 
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[day_job],
+    request_job=report_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Makes the daily report after each successful day's run.",
+)
+def report_after_the_day(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    return dg.RunRequest(run_key=f"refresh_report:{context.dagster_run.run_id}")
+
+
 SCHEDULES = [daily_refresh]
-SENSORS = [days_open, views_current, report_failed_runs, release_dead_runs_sensor]
+SENSORS = [
+    days_open,
+    views_current,
+    report_after_the_day,
+    report_failed_runs,
+    release_dead_runs_sensor,
+]
 
 
 def refresh_in_process(
@@ -206,24 +230,29 @@ def refresh_in_process(
     *,
     instance: dg.DagsterInstance,
     on_run: Callable[[dg.JobExecutionResult], None] | None = None,
+    on_event: Callable[[dg.DagsterEvent], None] | None = None,
     last: date | None = None,
+    report: bool = True,
 ) -> list[dg.JobExecutionResult]:
     """The day's run in this process (`refresh_day`, as the schedule runs it; with `last`, the
-    days `day`..`last` in one run), then the views' when one is missing or its SQL changed;
-    stops at a failed run. They use the project's resources, configured from the environment;
-    `on_run` hears of each run as it ends."""
+    days `day`..`last` in one run), then the views' when one is missing or its SQL changed,
+    then the daily report's (unless `report` is false); stops at a failed run. They use the
+    project's resources, configured from the environment; `on_event` hears of each event as
+    it happens, `on_run` of each run as it ends."""
     release_dead_runs(instance)
     open_days(instance, [day + timedelta(days=n) for n in range(((last or day) - day).days + 1)])
     process = {IN_PROCESS_TAG: "true", **owner_tags()}
     runs = [(day_job, lambda: day_run(day, genres, PostgresResource(), last))]
     runs.append((views_job, lambda: {} if views_needed(PostgresResource(), instance) else None))
+    if report:
+        runs.append((report_job, dict))
     results = []
     for job, options in runs:
         chosen = options()
         if chosen is None:
             continue
         tags = {**chosen.pop("tags", {}), **process}
-        result = execute_here(job.name, instance, tags, **chosen)
+        result = execute_here(job.name, instance, tags, on_event, **chosen)
         results.append(result)
         if on_run:
             on_run(result)

@@ -46,6 +46,15 @@ def pytest_report_header() -> str:
     return f"warehouse backends: {', '.join(BACKENDS)} (server URL {SERVER_URL})"
 
 
+@pytest.fixture(autouse=True)
+def warehouse_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test's local state (logs, reports) in a folder of its own, never the user's
+    .imdb_warehouse; a test that needs a home of its own sets IMDB_WAREHOUSE_HOME again."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("IMDB_WAREHOUSE_HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def embedded_home() -> Iterator[Path]:
     """An embedded server of its own for the test session (not the user's .imdb_warehouse).

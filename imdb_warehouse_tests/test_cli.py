@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -61,9 +62,22 @@ def test_the_demo_builds_a_week_and_every_documented_query_returns_rows(tmp_path
     warnings = [line for line in out.splitlines() if "WARN raw/imdb_search_results" in line]
     assert len(warnings) == 7 and all("complete_lists: 1 found: " in w for w in warnings)
     assert all("genre=film-noir" in w and "results=" in w for w in warnings)
+    # quiet: a line per step, no Dagster DEBUG on the console; the whole log in a named file
+    assert "DEBUG" not in out and "DEBUG" not in demo.stderr, demo.stderr[-2000:]
+    assert out.count("  raw__imdb_search_results: done in ") == 7
+    assert out.count("  warehouse__fact_movie_ranking: done in ") == 7
+    checks = [line for line in out.splitlines() if line.startswith("Checks: ")]
+    assert len(checks) == 1 and checks[0].endswith(
+        " warned (raw/imdb_search_results complete_lists ×7), 0 failed"
+    )
+    [log] = [line.split(": ", 1)[1] for line in out.splitlines() if "whole log" in line]
+    assert Path(log).parent == home / "logs" and "DEBUG" in Path(log).read_text()
+    [report] = [line.split(": ", 1)[1] for line in out.splitlines() if "daily report" in line]
+    assert Path(report) == home / "reports" / f"{today}.html" and "<svg" in Path(report).read_text()
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         runs = instance.get_runs()
-        assert sorted(r.job_name for r in runs) == ["refresh_day"] * 7 + ["refresh_views"]
+        jobs = sorted(r.job_name for r in runs)
+        assert jobs == ["refresh_day"] * 7 + ["refresh_report", "refresh_views"]
         assert all(r.is_success for r in runs)
     assert empty == []
 
@@ -88,7 +102,8 @@ def test_refresh_rejects_an_unknown_genre_with_the_known_ones():
 
 def _env(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IMDB_", "DAGSTER_", "AWS_"))}
-    return env | {"IMDB_MIN_INTERVAL_SECONDS": "0", **settings}
+    home = tempfile.mkdtemp(prefix="imdbw-cli-home-")  # its logs and reports, not the user's
+    return env | {"IMDB_MIN_INTERVAL_SECONDS": "0", "IMDB_WAREHOUSE_HOME": home, **settings}
 
 
 def _doctor(replay: ReplayServer, **settings: str) -> tuple[int, list[str]]:

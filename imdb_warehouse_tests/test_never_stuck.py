@@ -46,6 +46,7 @@ def environment(database_url: str, replay: ReplayServer, dagster_home: Path, tmp
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IMDB_", "DAGSTER_"))}
     return env | {
         "DAGSTER_HOME": str(dagster_home),
+        "IMDB_WAREHOUSE_HOME": str(tmp_path / "home"),
         "IMDB_WAREHOUSE_DATABASE_URL": database_url,
         "IMDB_WAREHOUSE_ARCHIVE": str(tmp_path / "archive"),
         "IMDB_GRAPHQL_URL": f"{replay.url}/",

@@ -69,7 +69,7 @@ def test_the_day_lands_in_one_run_and_the_views_when_one_is_missing_or_its_sql_c
 
     postgres = PostgresResource()
     with dg.DagsterInstance.ephemeral() as instance:
-        first = refresh_in_process(DAY, ["action"], instance=instance)
+        first = refresh_in_process(DAY, ["action"], instance=instance, report=False)
         assert [r.job_def.name for r in first] == ["refresh_day", "refresh_views"]
         assert all(r.success for r in first)
         assert _materialized(first[0]) == {*CALENDAR, *DAY_ASSETS}
@@ -79,7 +79,7 @@ def test_the_day_lands_in_one_run_and_the_views_when_one_is_missing_or_its_sql_c
         # views read the tables as they stand: the next day is one run, the views left alone
         environment.set_day(NEXT_DAY)
         monkeypatch.setenv("IMDB_WAREHOUSE_TODAY", NEXT_DAY.isoformat())
-        [second] = refresh_in_process(NEXT_DAY, ["action"], instance=instance)
+        [second] = refresh_in_process(NEXT_DAY, ["action"], instance=instance, report=False)
         assert second.success and _materialized(second) == set(DAY_ASSETS)
         assert sql("SELECT count(*) FROM analytics.daily_rankings") == [(100,)]
         assert views_current(_sensor_context(instance, postgres)).skip_message
@@ -89,7 +89,7 @@ def test_the_day_lands_in_one_run_and_the_views_when_one_is_missing_or_its_sql_c
         assert views_current(_sensor_context(instance, postgres)).run_key.startswith(
             "refresh_views:"
         )
-        third = refresh_in_process(NEXT_DAY, ["action"], instance=instance)
+        third = refresh_in_process(NEXT_DAY, ["action"], instance=instance, report=False)
         assert [r.job_def.name for r in third] == ["refresh_day", "refresh_views"]
         assert not views_needed(postgres, instance)
 
@@ -110,7 +110,7 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
 
 def test_the_in_process_refresh_reads_exactly_the_genres_asked_for(environment, sql):
     with dg.DagsterInstance.ephemeral() as instance:
-        results = refresh_in_process(DAY, ["fantasy", "drama"], instance=instance)
+        results = refresh_in_process(DAY, ["fantasy", "drama"], instance=instance, report=False)
     assert [r.job_def.name for r in results] == ["refresh_day", "refresh_views"]
     assert all(r.success for r in results)
     assert sql(
@@ -140,7 +140,7 @@ def test_a_failed_run_is_reported_to_the_webhook(environment, monkeypatch):
     )
     try:
         with dg.DagsterInstance.ephemeral() as instance:
-            [failed] = refresh_in_process(DAY, ["action"], instance=instance)
+            [failed] = refresh_in_process(DAY, ["action"], instance=instance, report=False)
             assert not failed.success
             run = instance.get_run_by_id(failed.run_id)
             [event] = [
