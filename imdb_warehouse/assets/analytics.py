@@ -68,19 +68,16 @@ VIEWS = {
         "no changes.",
         [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
         """
-        WITH lists AS (
-            SELECT DISTINCT l.date_key, l.snapshot_date, l.genre_key
-            FROM warehouse.fact_movie_ranking l
-        ),
-        pairs AS (
-            SELECT lists.*, previous.date_key AS previous_key,
+        WITH pairs AS NOT MATERIALIZED (  -- each list (its rank 1) and its previous snapshot
+            SELECT l.date_key, l.snapshot_date, l.genre_key, previous.date_key AS previous_key,
                    previous.snapshot_date AS previous_snapshot_date
-            FROM lists
+            FROM warehouse.fact_movie_ranking l
             JOIN LATERAL (
                 SELECT b.date_key, b.snapshot_date FROM warehouse.fact_movie_ranking b
-                WHERE b.genre_key = lists.genre_key AND b.date_key < lists.date_key
+                WHERE b.genre_key = l.genre_key AND b.date_key < l.date_key
                 ORDER BY b.date_key DESC LIMIT 1
             ) previous ON true
+            WHERE l.rank = 1
         ),
         changes AS (
             SELECT pairs.snapshot_date, pairs.previous_snapshot_date, pairs.genre_key,
@@ -135,8 +132,7 @@ VIEWS = {
         "box_office_daily shows it: one row per movie.",
         [FACT_BOX_OFFICE, DIM_MOVIE],
         """
-        SELECT DISTINCT ON (b.movie_key)
-               b.snapshot_date, m.title_id, m.title, m.release_year, m.release_date,
+        SELECT b.snapshot_date, m.title_id, m.title, m.release_year, m.release_date,
                b.snapshot_date - m.release_date AS days_in_release,
                b.gross_worldwide_amount, b.gross_worldwide_currency,
                b.gross_domestic_amount, b.gross_domestic_currency,
@@ -146,9 +142,11 @@ VIEWS = {
                     AND m.budget_amount > 0
                     THEN round(b.gross_worldwide_amount::numeric / m.budget_amount, 2)
                END AS worldwide_to_budget
-        FROM warehouse.fact_box_office b
-        JOIN warehouse.dim_movie m USING (movie_key)
-        ORDER BY b.movie_key, b.snapshot_date DESC
+        FROM warehouse.dim_movie m
+        JOIN LATERAL (
+            SELECT * FROM warehouse.fact_box_office b WHERE b.movie_key = m.movie_key
+            ORDER BY b.snapshot_date DESC LIMIT 1
+        ) b ON true
         """,
     ),
     "ranked_credits": (
@@ -174,13 +172,20 @@ VIEWS = {
         WITH span AS (
             SELECT max(snapshot_date) - 29 AS since, max(snapshot_date) AS until
             FROM warehouse.fact_movie_ranking
+        ),
+        per_movie AS (  -- each ranked movie's entries in the span, then its people
+            SELECT f.movie_key, count(*) AS entries, min(f.rank) AS best_rank
+            FROM span
+            JOIN warehouse.fact_movie_ranking f
+              ON f.snapshot_date BETWEEN span.since AND span.until
+            GROUP BY f.movie_key
         )
         SELECT p.person_id, p.name, b.role,
-               count(DISTINCT f.movie_key) AS ranked_movies,
-               count(*) AS list_entries, min(f.rank) AS best_rank,
+               count(*) AS ranked_movies,
+               sum(pm.entries) AS list_entries, min(pm.best_rank) AS best_rank,
                span.since, span.until
         FROM span
-        JOIN warehouse.fact_movie_ranking f ON f.snapshot_date BETWEEN span.since AND span.until
+        CROSS JOIN per_movie pm
         JOIN warehouse.bridge_movie_person b USING (movie_key)
         JOIN warehouse.dim_person p USING (person_key)
         GROUP BY p.person_id, p.name, b.role, span.since, span.until
