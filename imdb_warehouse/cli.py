@@ -290,6 +290,7 @@ def _refresh(args: argparse.Namespace) -> int:
     import psycopg
 
     from imdb_warehouse.assets.raw import day_refusal
+    from imdb_warehouse.resources import PostgresResource
     from imdb_warehouse.resources.archive import PageArchive
     from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
     from imdb_warehouse.resources.postgres import EmbeddedPostgresError
@@ -308,7 +309,11 @@ def _refresh(args: argparse.Namespace) -> int:
             results = _refresh_here(console, day, args.genre or GENRES)
         except (psycopg.Error, EmbeddedPostgresError) as error:  # before any run: the warehouse
             return _fail("refresh", " / ".join(line.strip() for line in str(error).splitlines()))
+        if _status(results) == 0:
+            _warehouse_summary(PostgresResource())
         console.summary()
+    if _status(results) == 0:
+        _ui_hint()
     return _status(results)
 
 
@@ -404,15 +409,17 @@ def _demo(args: argparse.Namespace) -> int:
             if status:
                 break
     if status == 0:
-        _summary(PostgresResource(database_url=url), today)
+        postgres = PostgresResource(database_url=url)
+        _warehouse_summary(postgres)
+        _top_fives(postgres, today)
     console.summary()
     if status == 0:
-        port = settings.UI_PORT.get()
-        print(f"\nSee it in the Dagster UI: make dev, then http://127.0.0.1:{port}")
+        _ui_hint()
     return status
 
 
-def _summary(postgres, day: date) -> None:
+def _warehouse_summary(postgres) -> None:
+    """The days the warehouse covers and the rows of each table."""
     from psycopg import sql
 
     tables = postgres.query(
@@ -430,6 +437,9 @@ def _summary(postgres, day: date) -> None:
         "FROM warehouse.fact_movie_ranking"
     )
     print(f"\nDays in the warehouse: {days}, {first} to {last}")
+
+
+def _top_fives(postgres, day: date) -> None:
     for genre in ("Action", "Comedy"):
         print(f"\nToday's top 5, {genre}:")
         for rank, title, year, rating in postgres.query(
@@ -440,6 +450,12 @@ def _summary(postgres, day: date) -> None:
             print(
                 f"  {rank}. {title} ({year or '?'}), rated {rating if rating is not None else '-'}"
             )
+
+
+def _ui_hint() -> None:
+    from imdb_warehouse import settings
+
+    print(f"\nSee it in the Dagster UI: make dev, then http://127.0.0.1:{settings.UI_PORT.get()}")
 
 
 def main(argv: list[str] | None = None) -> int:

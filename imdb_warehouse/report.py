@@ -31,7 +31,7 @@ CURRENCY = "USD"
 class Report:
     day: date
     html: str
-    top10_markdown: str  # each genre's top 10 of the day, for the Dagster UI
+    top10_markdown: str  # a table of each genre's top 10 of the day, for the Dagster UI
     charts: int
 
 
@@ -53,7 +53,8 @@ def render(postgres: PostgresResource) -> Report:
             "WHERE snapshot_date = $1 AND genre = $2 AND rank <= $3 ORDER BY rank",
             [day, genre, TOP],
         )
-        markdown.append(f"**{name}**: " + "; ".join(f"{r}. {t}" for r, _, t, _ in top))
+        cells = [t.replace("|", "/") for _, _, t, _ in top]
+        markdown.append(f"| {name} | " + " | ".join(cells) + " |")
         history = postgres.query(
             "SELECT title_id, snapshot_date, rank FROM analytics.daily_rankings "
             "WHERE genre = $1 AND snapshot_date > $2::date - $3::int "
@@ -132,7 +133,9 @@ def render(postgres: PostgresResource) -> Report:
         + "".join(sections)
         + "</body></html>"
     )
-    return Report(day, page, "\n\n".join(markdown), charts)
+    header = "| genre | " + " | ".join(str(n) for n in range(1, TOP + 1)) + " |"
+    rule = "|---" * (TOP + 1) + "|"
+    return Report(day, page, "\n".join([header, rule, *markdown]), charts)
 
 
 def _bump_chart(history: list[tuple], titles: dict[str, str]) -> str:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -322,6 +323,15 @@ def test_refresh_of_a_genre_subset_reads_exactly_those_lists(
         ("action",),
         ("western",),
     ]
+    # the summary: the days and rows, the checks, the whole log, the report, the UI
+    out = result.stdout
+    assert "DEBUG" not in out + result.stderr
+    assert f"Days in the warehouse: 1, {DAY} to {DAY}" in out
+    assert "  warehouse.fact_movie_ranking" in out.split("Rows per table:")[1]
+    assert re.search(r"^Checks: \d+ passed, 0 warned, 0 failed$", out, re.MULTILINE), out
+    [report] = [line.split(": ", 1)[1] for line in out.splitlines() if "daily report" in line]
+    assert Path(report) == Path(env["IMDB_WAREHOUSE_HOME"]) / "reports" / f"{DAY}.html"
+    assert out.rstrip().endswith("make dev, then http://127.0.0.1:3000")
 
 
 @pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)

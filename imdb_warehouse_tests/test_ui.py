@@ -277,7 +277,10 @@ def test_the_daily_report_opens_offline_with_its_charts(
     assert path == warehouse_home / "reports" / f"{day}.html" and path.exists()
     assert metadata["charts"].value == len(genres) + 2
     preview = metadata["top_10"].value
-    assert "**Action**: 1. " in preview and "10. " in preview  # each genre's top 10
+    lines = preview.splitlines()  # a markdown table: a row per genre, its top 10 in order
+    assert lines[0] == "| genre | " + " | ".join(str(n) for n in range(1, 11)) + " |"
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| Action", "| Comedy", "| Horror"]
+    assert all(line.count(" | ") == 10 for line in lines[2:])
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
