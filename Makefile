@@ -6,7 +6,7 @@ PORT ?= 3000
 WAREHOUSE_HOME := $(or $(IMDB_WAREHOUSE_HOME),$(CURDIR)/.imdb_warehouse)
 DEV_DAGSTER_HOME := $(WAREHOUSE_HOME)/dagster
 
-.PHONY: install test lint dev bench demo run
+.PHONY: install test test-fast lint dev bench demo run
 
 install: $(VENV)/.installed
 
@@ -19,6 +19,10 @@ $(VENV)/.installed: pyproject.toml
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# the suites without a browser, services, killed processes or the bench: a developer's loop
+test-fast: install
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: install $(DEV_DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff check .

@@ -12,6 +12,8 @@ from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.schedules import refresh_in_process
 from imdb_warehouse_tests.conftest import new_database
 
+pytestmark = pytest.mark.slow  # the bench's refreshes
+
 DAYS = [date(2025, 6, 1), date(2025, 6, 2)]
 GENRES = ["action", "adventure", "animation"]  # a range of the genre partitions
 TABLES = [

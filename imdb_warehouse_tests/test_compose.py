@@ -21,6 +21,8 @@ from psycopg import sql
 
 from imdb_warehouse_tests.conftest import SERVER_ANSWERS, SERVER_URL
 
+pytestmark = pytest.mark.slow  # the deployment's services as processes
+
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 COMPOSE = yaml.safe_load((PROJECT / "docker-compose.yml").read_text())

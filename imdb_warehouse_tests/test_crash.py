@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs killed mid-load
+
 WRITER = """
 import sys
 import dagster as dg

@@ -22,6 +22,8 @@ from imdb_warehouse.resources.postgres import stop_embedded_server
 from imdb_warehouse.settings import DATABASE_URL, HOME
 from imdb_warehouse_tests.conftest import SERVER_ANSWERS, SERVER_URL, new_database
 
+pytestmark = pytest.mark.slow  # `make dev` and the deployment instance
+
 PROJECT = Path(__file__).resolve().parents[1]
 
 

@@ -20,6 +20,8 @@ from dagster._core.scheduler.instigation import InstigatorType
 
 from imdb_warehouse.replay.server import ReplayServer
 
+pytestmark = pytest.mark.slow  # refreshes killed, stopped, and a daemon
+
 CLI = str(Path(sys.executable).parent / "imdb-warehouse")
 PROJECT = Path(__file__).resolve().parents[1]
 DAY = date(2025, 3, 1)

@@ -24,6 +24,8 @@ from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.postgres import embedded_database_url, temporary_database
 from imdb_warehouse.schedules import refresh_in_process
 
+pytestmark = pytest.mark.slow  # a browser against `make dev`
+
 PROJECT = Path(__file__).resolve().parents[1]
 ARTIFACTS = PROJECT / "test-artifacts" / "ui"
 CHROMIUM = "/usr/bin/chromium"
