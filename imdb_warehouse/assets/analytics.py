@@ -21,6 +21,21 @@ from imdb_warehouse.assets.keys import (
 )
 from imdb_warehouse.resources import PostgresResource
 
+# A movie's box office on a day (b: fact_box_office, m: dim_movie), every amount beside its
+# currency, the ratio only within one currency: box_office_daily and box_office_latest.
+BOX_OFFICE_COLUMNS = """
+        SELECT b.snapshot_date, m.title_id, m.title, m.release_year, m.release_date,
+               b.snapshot_date - m.release_date AS days_in_release,
+               b.gross_worldwide_amount, b.gross_worldwide_currency,
+               b.gross_domestic_amount, b.gross_domestic_currency,
+               b.opening_weekend_amount, b.opening_weekend_currency,
+               b.opening_weekend_end_date, m.budget_amount, m.budget_currency,
+               CASE WHEN m.budget_currency = b.gross_worldwide_currency
+                    AND m.budget_amount > 0
+                    THEN round(b.gross_worldwide_amount::numeric / m.budget_amount, 2)
+               END AS worldwide_to_budget
+"""
+
 # Every view names a list's genre twice, as the fact table does and as IMDb shows it:
 # `genre` is the slug (`sci-fi`, as in warehouse.fact_movie_ranking), `genre_name` the
 # display name (`Sci-Fi`).
@@ -112,17 +127,8 @@ VIEWS = {
         "own currency (never summed across currencies), with the movie's budget; "
         "worldwide_to_budget only where both are in the same currency.",
         [FACT_BOX_OFFICE, DIM_MOVIE],
-        """
-        SELECT b.snapshot_date, m.title_id, m.title, m.release_year, m.release_date,
-               b.snapshot_date - m.release_date AS days_in_release,
-               b.gross_worldwide_amount, b.gross_worldwide_currency,
-               b.gross_domestic_amount, b.gross_domestic_currency,
-               b.opening_weekend_amount, b.opening_weekend_currency,
-               b.opening_weekend_end_date, m.budget_amount, m.budget_currency,
-               CASE WHEN m.budget_currency = b.gross_worldwide_currency
-                    AND m.budget_amount > 0
-                    THEN round(b.gross_worldwide_amount::numeric / m.budget_amount, 2)
-               END AS worldwide_to_budget
+        BOX_OFFICE_COLUMNS
+        + """
         FROM warehouse.fact_box_office b
         JOIN warehouse.dim_movie m USING (movie_key)
         """,
@@ -131,17 +137,8 @@ VIEWS = {
         "Each movie's newest box office (the last day its details were read), as "
         "box_office_daily shows it: one row per movie.",
         [FACT_BOX_OFFICE, DIM_MOVIE],
-        """
-        SELECT b.snapshot_date, m.title_id, m.title, m.release_year, m.release_date,
-               b.snapshot_date - m.release_date AS days_in_release,
-               b.gross_worldwide_amount, b.gross_worldwide_currency,
-               b.gross_domestic_amount, b.gross_domestic_currency,
-               b.opening_weekend_amount, b.opening_weekend_currency,
-               b.opening_weekend_end_date, m.budget_amount, m.budget_currency,
-               CASE WHEN m.budget_currency = b.gross_worldwide_currency
-                    AND m.budget_amount > 0
-                    THEN round(b.gross_worldwide_amount::numeric / m.budget_amount, 2)
-               END AS worldwide_to_budget
+        BOX_OFFICE_COLUMNS  # noqa: S608 (this module's constant SQL, no value from outside)
+        + """
         FROM warehouse.dim_movie m
         JOIN LATERAL (
             SELECT * FROM warehouse.fact_box_office b WHERE b.movie_key = m.movie_key
