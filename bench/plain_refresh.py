@@ -26,7 +26,8 @@ from imdb_warehouse.partitions import GENRES
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
-from imdb_warehouse.resources.io_manager import table_spec, write_frame
+from imdb_warehouse.resources.storage import table_spec
+from imdb_warehouse.resources.table_writes import write_frame
 from imdb_warehouse.schedules import day_run
 from imdb_warehouse.schemas import MovieRankings, RawSearchResults, RawTitlePages, TitleDetails
 

@@ -24,7 +24,8 @@ from imdb_warehouse.checks import warehouse_check_results
 from imdb_warehouse.imdb.genres import IMDB_GENRES
 from imdb_warehouse.partitions import day_partitions
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
-from imdb_warehouse.resources.io_manager import table_spec, write_frame
+from imdb_warehouse.resources.storage import table_spec
+from imdb_warehouse.resources.table_writes import write_frame
 from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema
 
 GENRES = [name.lower() for name in IMDB_GENRES[:24]]

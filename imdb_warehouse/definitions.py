@@ -6,6 +6,7 @@ from imdb_warehouse.assets import analytics, raw, report, staging, warehouse
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
+from imdb_warehouse.resources.storage import check_definitions
 from imdb_warehouse.schedules import JOBS, SCHEDULES, SENSORS
 
 postgres = PostgresResource()
@@ -25,3 +26,5 @@ defs = dg.Definitions(
         "archive": PageArchive(),
     },
 )
+# every stored asset's storage metadata is read now: a misspelled key fails the load
+check_definitions(defs)

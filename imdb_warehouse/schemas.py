@@ -5,7 +5,7 @@ import pandera.polars as pa
 import polars as pl
 
 from imdb_warehouse.partitions import GENRES
-from imdb_warehouse.resources.pg_types import postgres_type
+from imdb_warehouse.resources import storage
 
 TITLE_ID = r"^tt\d{7,9}$"
 CURRENCY = r"^[A-Z]{3}$"
@@ -179,16 +179,10 @@ def polars_schema(model: type[pa.DataFrameModel]) -> pl.Schema:
 def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
     """The model as the column schema the Dagster UI shows (Postgres types, descriptions)."""
     columns = model.to_schema().columns
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(
-                name,
-                postgres_type(dtype),
-                columns[name].description,
-                dg.TableColumnConstraints(nullable=columns[name].nullable),
-            )
-            for name, dtype in polars_schema(model).items()
-        ]
+    return storage.column_schema(
+        polars_schema(model),
+        {name: column.description for name, column in columns.items() if column.description},
+        nullable={name for name, column in columns.items() if column.nullable},
     )
 
 

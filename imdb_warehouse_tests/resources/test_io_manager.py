@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from imdb_warehouse.resources import WarehouseError
-from imdb_warehouse.resources import io_manager as io_manager_module
-from imdb_warehouse.resources.io_manager import table_spec, write_frame
+from imdb_warehouse.resources import WarehouseError, table_writes
+from imdb_warehouse.resources.storage import table_spec
+from imdb_warehouse.resources.table_writes import write_frame
 
 GENRES = dg.StaticPartitionsDefinition(["action", "drama", "horror"])
 DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-01-10")
@@ -286,7 +286,7 @@ def test_a_crash_of_the_writer_midway_through_copy_leaves_the_old_rows(
             raise ConnectionError("writer lost in the middle of COPY")
         return real_write_csv(self, *args, **kwargs)
 
-    monkeypatch.setattr(io_manager_module, "COPY_CHUNK_ROWS", 10)
+    monkeypatch.setattr(table_writes, "COPY_CHUNK_ROWS", 10)
     monkeypatch.setattr(pl.DataFrame, "write_csv", crash_on_second_chunk)
     frames["v"] = _large("all", 50, 2)
     result = materialize([calendar], io_manager, raise_on_error=False)
