@@ -2,6 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
 PORT ?= 3000
 WAREHOUSE_HOME := $(or $(IMDB_WAREHOUSE_HOME),$(CURDIR)/.imdb_warehouse)
 DEV_DAGSTER_HOME := $(WAREHOUSE_HOME)/dagster
@@ -10,11 +11,14 @@ DEV_DAGSTER_HOME := $(WAREHOUSE_HOME)/dagster
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The versions of uv.lock exactly (`uv lock` updates it after a change of pyproject.toml), the
+# project editable, with its dev extra; uv itself is the lockfile's (the dev extra pins it).
+$(VENV)/.installed: pyproject.toml uv.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "imdb_warehouse needs Python 3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(BIN)/uv sync --quiet --locked \
+		--extra dev --compile-bytecode --python $(BIN)/python
 	touch $@
 
 test: install
