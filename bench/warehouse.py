@@ -12,15 +12,14 @@ import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 
-import dagster as dg
 import polars as pl
 import psycopg
 from psycopg import sql
 
 from bench.common import Figure, scratch_database
+from imdb_warehouse import tables
 from imdb_warehouse.assets import warehouse as wh
-from imdb_warehouse.assets.keys import FACT_MOVIE_RANKING, MOVIE_RANKINGS, TITLE_DETAILS
-from imdb_warehouse.checks import warehouse_check_results
+from imdb_warehouse.assets.checks import sql_results
 from imdb_warehouse.imdb.genres import IMDB_GENRES
 from imdb_warehouse.partitions import day_partitions
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
@@ -117,67 +116,61 @@ def _frame(values: dict, model, n: int) -> pl.DataFrame:
 
 def _write(
     io_manager: PostgresPolarsIOManager,
-    key: dg.AssetKey,
+    table: tables.Table,
     frame: pl.DataFrame,
     keys=None,
     partitions_def=None,
 ):
-    metadata = _METADATA[key]
-    spec = table_spec(key, metadata, partitions_def, keys)
+    spec = table_spec(table.key, table.metadata(), partitions_def, keys)
     with io_manager.postgres.connect() as conn:
         write_frame(conn, spec, frame)
 
 
 def _read(
-    io_manager: PostgresPolarsIOManager, key: dg.AssetKey, partitions_def, keys
+    io_manager: PostgresPolarsIOManager, table: tables.Table, partitions_def, keys
 ) -> pl.DataFrame:
-    return io_manager.read_table(table_spec(key, _METADATA[key], partitions_def, keys))
-
-
-_METADATA = {}
-
-
-def _staging_metadata() -> None:
-    from imdb_warehouse.definitions import defs
-
-    graph = defs.resolve_asset_graph()
-    for key in graph.get_all_asset_keys():
-        _METADATA[key] = graph.get(key).metadata
+    return io_manager.read_table(table_spec(table.key, table.metadata(), partitions_def, keys))
 
 
 def build_day(io_manager: PostgresPolarsIOManager, day: date) -> None:
     """What the warehouse assets do for one day, without Dagster: read, build, write."""
-    rankings = _read(io_manager, MOVIE_RANKINGS, day_partitions, [day.isoformat()])
-    details = _read(io_manager, TITLE_DETAILS, day_partitions, [day.isoformat()])
+    rankings = _read(io_manager, tables.MOVIE_RANKINGS, day_partitions, [day.isoformat()])
+    details = _read(io_manager, tables.TITLE_DETAILS, day_partitions, [day.isoformat()])
     one_day = [day.isoformat()]
     _write(
         io_manager,
-        wh.DIM_MOVIE,
+        tables.DIM_MOVIE,
         wh.dim_movie_frame(rankings, details, day),
         one_day,
         day_partitions,
     )
-    _write(io_manager, wh.DIM_PERSON, wh.dim_person_frame(details, day), one_day, day_partitions)
+    _write(
+        io_manager, tables.DIM_PERSON, wh.dim_person_frame(details, day), one_day, day_partitions
+    )
     _write(
         io_manager,
-        wh.BRIDGE_MOVIE_PERSON,
+        tables.BRIDGE_MOVIE_PERSON,
         wh.bridge_movie_person_frame(details, day),
         one_day,
         day_partitions,
     )
     _write(
         io_manager,
-        wh.BRIDGE_MOVIE_GENRE,
+        tables.BRIDGE_MOVIE_GENRE,
         wh.bridge_movie_genre_frame(rankings, day),
         one_day,
         day_partitions,
     )
     _write(
-        io_manager, wh.FACT_BOX_OFFICE, wh.fact_box_office_frame(details), one_day, day_partitions
+        io_manager,
+        tables.FACT_BOX_OFFICE,
+        wh.fact_box_office_frame(details),
+        one_day,
+        day_partitions,
     )
     _write(
         io_manager,
-        FACT_MOVIE_RANKING,
+        tables.FACT_MOVIE_RANKING,
         wh.fact_movie_ranking_frame(rankings),
         [day.isoformat()],
         day_partitions,
@@ -185,38 +178,25 @@ def build_day(io_manager: PostgresPolarsIOManager, day: date) -> None:
 
 
 def check_day(postgres: PostgresResource, day: date) -> None:
-    list(
-        warehouse_check_results(
-            postgres, FACT_MOVIE_RANKING, "snapshot_date", [day], wh.RANKING_KEYS, ranking_fact=True
-        )
-    )
-    list(
-        warehouse_check_results(
-            postgres, wh.BRIDGE_MOVIE_PERSON, "last_seen_date", [day], wh.MOVIE_PERSON_KEYS
-        )
-    )
-    list(
-        warehouse_check_results(
-            postgres, wh.BRIDGE_MOVIE_GENRE, "last_seen_date", [day], wh.MOVIE_GENRE_KEYS
-        )
-    )
-    list(
-        warehouse_check_results(
-            postgres, wh.FACT_BOX_OFFICE, "snapshot_date", [day], wh.BOX_OFFICE_KEYS
-        )
-    )
+    for table in (
+        tables.FACT_MOVIE_RANKING,
+        tables.BRIDGE_MOVIE_PERSON,
+        tables.BRIDGE_MOVIE_GENRE,
+        tables.FACT_BOX_OFFICE,
+    ):
+        list(sql_results(postgres, table, [day]))
 
 
 def _stage(io_manager: PostgresPolarsIOManager, data: Day) -> None:
-    _write(io_manager, MOVIE_RANKINGS, data.rankings, [data.day.isoformat()], day_partitions)
-    _write(io_manager, TITLE_DETAILS, data.details, [data.day.isoformat()], day_partitions)
+    _write(io_manager, tables.MOVIE_RANKINGS, data.rankings, [data.day.isoformat()], day_partitions)
+    _write(io_manager, tables.TITLE_DETAILS, data.details, [data.day.isoformat()], day_partitions)
 
 
 def _setup(url: str) -> tuple[PostgresPolarsIOManager, PostgresResource]:
     postgres = PostgresResource(database_url=url)
     io_manager = PostgresPolarsIOManager(postgres=postgres)
-    _write(io_manager, wh.DIM_DATE, wh.dim_date_frame())
-    _write(io_manager, wh.DIM_GENRE, wh.dim_genre_frame())
+    _write(io_manager, tables.DIM_DATE, wh.dim_date_frame())
+    _write(io_manager, tables.DIM_GENRE, wh.dim_genre_frame())
     return io_manager, postgres
 
 
@@ -227,7 +207,6 @@ def _seconds(action, *args) -> float:
 
 
 def run(admin_url: str) -> list[Figure]:
-    _staging_metadata()
     figures = []
     for label, per_list, goal in (("1200_rows", 50, 0.38 / 20), ("24000_rows", 1000, 4.1 / 20)):
         with scratch_database(admin_url) as url:

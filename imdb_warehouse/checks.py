@@ -1,6 +1,9 @@
-"""Asset checks: pandera models as blocking checks, and the WARN checks on the daily lists."""
+"""Asset checks: pandera models as blocking checks, the WARN checks of a frame, and the SQL
+checks of the warehouse's written days (standalone asset checks: imdb_warehouse/assets/checks.py).
+"""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import dagster as dg
 import pandera.polars as pa
@@ -88,6 +91,17 @@ def warn_result(
     )
 
 
+@dataclass(frozen=True)
+class WarnCheck:
+    """A WARN check of an asset's frame: passes when `problems(frame)` is empty, else shows it
+    under the metadata key `what`."""
+
+    name: str
+    description: str
+    problems: Callable[[pl.DataFrame], pl.DataFrame]
+    what: str
+
+
 def short_lists(search_results: pl.DataFrame, asked: int = LIST_SIZE) -> pl.DataFrame:
     """Lists with fewer results than asked for (loaded only when IMDb's total is that small)."""
     lists = search_results.group_by("snapshot_date", "genre").agg(
@@ -106,6 +120,30 @@ def lists_with_gaps(rankings: pl.DataFrame) -> pl.DataFrame:
     return lists.filter((pl.col("first_rank") != 1) | (pl.col("last_rank") != pl.col("results")))
 
 
+COMPLETE_LISTS = WarnCheck(
+    "complete_lists",
+    f"Each list holds as many results as asked for ({LIST_SIZE}); a shorter one loads only when "
+    "IMDb's total says there are no more (this check then warns).",
+    short_lists,
+    "short_lists",
+)
+RANKS_WITHOUT_GAPS = WarnCheck(
+    "ranks_without_gaps",
+    "Each day's list of each genre is ranked 1..n without gaps.",
+    lists_with_gaps,
+    "lists_with_gaps",
+)
+TITLES_AVAILABLE = WarnCheck(
+    "titles_available",
+    "IMDb had every title asked for. A title it no longer has (null in GraphQL, a 404/410 page) "
+    "is recorded here, never fails the day, and is asked for again while it is listed.",
+    lambda pages: pages.filter(~pl.col("available")).select(
+        "snapshot_date", "title_id", "http_status"
+    ),
+    "unavailable_titles",
+)
+
+
 def _markdown(frame: pl.DataFrame) -> str:
     if frame.is_empty():
         return "(none)"
@@ -118,8 +156,8 @@ def _markdown(frame: pl.DataFrame) -> str:
     return "\n".join([header, rule, *cells])
 
 
-# SQL checks of the warehouse tables, run by each asset right after its write, on the days it
-# wrote: their cost does not grow with history.
+# SQL checks of the warehouse tables, on the days a run wrote: their cost does not grow with
+# history.
 REFERENTIAL = "referential_integrity"
 RANKS = "ranks_one_to_n"
 RATINGS = "ratings_in_range"
@@ -127,7 +165,7 @@ VOTES = "votes_never_decrease"
 FRESH_DETAILS = "details_fresh"
 DETAILS_MAX_AGE_DAYS = 30
 
-_CHECKS = {
+SQL_CHECKS = {
     REFERENTIAL: (
         dg.AssetCheckSeverity.ERROR,
         "Postgres holds a validated foreign key for each dimension key, and no row of the days "
@@ -144,37 +182,34 @@ _CHECKS = {
         f"Every ranked movie has details read within {DETAILS_MAX_AGE_DAYS} days.",
     ),
 }
-_FACT_CHECKS = (REFERENTIAL, RANKS, RATINGS, VOTES, FRESH_DETAILS)
 
 
-def warehouse_check_specs(
-    asset_key: dg.AssetKey, ranking_fact: bool = False
-) -> list[dg.AssetCheckSpec]:
-    names = _FACT_CHECKS if ranking_fact else (REFERENTIAL,)
-    return [
-        dg.AssetCheckSpec(
-            name,
-            asset=asset_key,
-            description=_CHECKS[name][1],
-            blocking=_CHECKS[name][0] == dg.AssetCheckSeverity.ERROR,
-        )
-        for name in names
-    ]
+def sql_check_spec(asset_key: dg.AssetKey, name: str) -> dg.AssetCheckSpec:
+    severity, description = SQL_CHECKS[name]
+    return dg.AssetCheckSpec(
+        name,
+        asset=asset_key,
+        description=description,
+        blocking=severity == dg.AssetCheckSeverity.ERROR,
+    )
 
 
-def warehouse_check_results(
+def sql_check_results(
     postgres,
     asset_key: dg.AssetKey,
+    names: Sequence[str],
     day_column: str,
     days: list,
     foreign_keys: dict[str, str],
-    ranking_fact: bool = False,
 ) -> Iterator[dg.AssetCheckResult]:
+    """The results of the checks `names` of `asset_key`'s table, on the rows of `days`."""
     table = sql.Identifier(*asset_key.path)
     with postgres.connect() as conn:
-        yield _referential(conn, asset_key, table, day_column, days, foreign_keys)
-        if ranking_fact:
-            yield from _ranking_checks(conn, asset_key, table, days)
+        for name in names:
+            if name == REFERENTIAL:
+                yield _referential(conn, asset_key, table, day_column, days, foreign_keys)
+            else:
+                yield _RANKING_CHECKS[name](conn, asset_key, table, days)
 
 
 def _rows(conn, query: sql.Composable, params: list) -> pl.DataFrame:
@@ -189,7 +224,7 @@ def _result(asset_key: dg.AssetKey, name: str, problems: pl.DataFrame, what: str
         check_name=name,
         asset_key=asset_key,
         passed=result.passed,
-        severity=_CHECKS[name][0],
+        severity=SQL_CHECKS[name][0],
         metadata={**result.metadata, **metadata},
     )
 
@@ -232,8 +267,8 @@ def _referential(conn, asset_key, table, day_column, days, foreign_keys) -> dg.A
     return _result(asset_key, REFERENTIAL, frame, "problems", foreign_keys=len(foreign_keys))
 
 
-def _ranking_checks(conn, asset_key, table, days) -> Iterator[dg.AssetCheckResult]:
-    yield _result(
+def _ranks(conn, asset_key, table, days) -> dg.AssetCheckResult:
+    return _result(
         asset_key,
         RANKS,
         _rows(
@@ -249,7 +284,10 @@ def _ranking_checks(conn, asset_key, table, days) -> Iterator[dg.AssetCheckResul
         ),
         "broken_lists",
     )
-    yield _result(
+
+
+def _ratings(conn, asset_key, table, days) -> dg.AssetCheckResult:
+    return _result(
         asset_key,
         RATINGS,
         _rows(
@@ -262,7 +300,10 @@ def _ranking_checks(conn, asset_key, table, days) -> Iterator[dg.AssetCheckResul
         ),
         "rows_out_of_range",
     )
-    yield _result(
+
+
+def _votes(conn, asset_key, table, days) -> dg.AssetCheckResult:
+    return _result(
         asset_key,
         VOTES,
         _rows(
@@ -284,7 +325,10 @@ def _ranking_checks(conn, asset_key, table, days) -> Iterator[dg.AssetCheckResul
         ),
         "movies_losing_votes",
     )
-    yield _result(
+
+
+def _fresh_details(conn, asset_key, table, days) -> dg.AssetCheckResult:
+    return _result(
         asset_key,
         FRESH_DETAILS,
         _rows(
@@ -299,3 +343,6 @@ def _ranking_checks(conn, asset_key, table, days) -> Iterator[dg.AssetCheckResul
         ),
         "stale_movies",
     )
+
+
+_RANKING_CHECKS = {RANKS: _ranks, RATINGS: _ratings, VOTES: _votes, FRESH_DETAILS: _fresh_details}

@@ -2,17 +2,22 @@
 
 import dagster as dg
 
-from imdb_warehouse.assets import analytics, raw, report, staging, warehouse
+from imdb_warehouse.assets import analytics, checks, raw, report, staging, warehouse
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
 from imdb_warehouse.resources.storage import check_definitions
 from imdb_warehouse.schedules import JOBS, SCHEDULES, SENSORS
+from imdb_warehouse.tables import IMDB_SOURCES
 
 postgres = PostgresResource()
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([raw, staging, warehouse, analytics, report]),
+    assets=[
+        *IMDB_SOURCES,
+        *dg.load_assets_from_modules([raw, staging, warehouse, analytics, report]),
+    ],
+    asset_checks=checks.SQL_CHECKS,
     jobs=list(JOBS),
     schedules=SCHEDULES,
     sensors=SENSORS,

@@ -17,8 +17,7 @@ from datetime import date, timedelta
 import dagster as dg
 import requests
 
-from imdb_warehouse import settings
-from imdb_warehouse.assets import keys
+from imdb_warehouse import settings, tables
 from imdb_warehouse.assets.analytics import (
     VIEW_KEYS,
     VIEWS,
@@ -37,18 +36,18 @@ CODE_VERSION_TAG = "dagster/code_version"
 IN_PROCESS_TAG = "imdb_warehouse/in_process"  # the runs of `imdb-warehouse refresh`
 LISTS_STEP = "raw__imdb_search_results"  # the step whose run config names the genres
 
-CALENDAR = [keys.DIM_DATE, keys.DIM_GENRE]
+CALENDAR = [tables.DIM_DATE.key, tables.DIM_GENRE.key]
 DAY_ASSETS = [
-    keys.SEARCH_RESULTS,
-    keys.MOVIE_RANKINGS,
-    keys.TITLE_PAGES,
-    keys.TITLE_DETAILS,
-    keys.DIM_MOVIE,
-    keys.DIM_PERSON,
-    keys.BRIDGE_MOVIE_PERSON,
-    keys.BRIDGE_MOVIE_GENRE,
-    keys.FACT_BOX_OFFICE,
-    keys.FACT_MOVIE_RANKING,
+    tables.SEARCH_RESULTS.key,
+    tables.MOVIE_RANKINGS.key,
+    tables.TITLE_PAGES.key,
+    tables.TITLE_DETAILS.key,
+    tables.DIM_MOVIE.key,
+    tables.DIM_PERSON.key,
+    tables.BRIDGE_MOVIE_PERSON.key,
+    tables.BRIDGE_MOVIE_GENRE.key,
+    tables.FACT_BOX_OFFICE.key,
+    tables.FACT_MOVIE_RANKING.key,
 ]
 day_job = dg.define_asset_job(
     "refresh_day",

@@ -10,16 +10,9 @@ import hashlib
 import dagster as dg
 from psycopg import sql
 
-from imdb_warehouse.assets.keys import (
-    BRIDGE_MOVIE_PERSON,
-    DIM_GENRE,
-    DIM_MOVIE,
-    DIM_PERSON,
-    FACT_BOX_OFFICE,
-    FACT_MOVIE_RANKING,
-    OWNERS,
-)
+from imdb_warehouse import tables
 from imdb_warehouse.resources import PostgresResource
+from imdb_warehouse.tables import OWNERS
 
 # A movie's box office on a day (b: fact_box_office, m: dim_movie), every amount beside its
 # currency, the ratio only within one currency: box_office_daily and box_office_latest.
@@ -42,7 +35,7 @@ BOX_OFFICE_COLUMNS = """
 VIEWS = {
     "daily_rankings": (
         "Each genre's list of each day, with names instead of keys.",
-        [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
+        [tables.FACT_MOVIE_RANKING.key, tables.DIM_GENRE.key, tables.DIM_MOVIE.key],
         """
         SELECT f.snapshot_date, g.slug AS genre, g.imdb_name AS genre_name, f.rank,
                m.title_id, m.title, m.release_year, m.runtime_minutes, m.certificate,
@@ -57,7 +50,7 @@ VIEWS = {
         "gap (a missed day included): rank_change > 0 moved up; previous_rank is null and "
         "new_entry true for a movie not in that snapshot; the first snapshot of a list has "
         "no previous_snapshot_date.",
-        [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
+        [tables.FACT_MOVIE_RANKING.key, tables.DIM_GENRE.key, tables.DIM_MOVIE.key],
         """
         SELECT f.snapshot_date, previous.snapshot_date AS previous_snapshot_date,
                g.slug AS genre, g.imdb_name AS genre_name, m.title_id, m.title, f.rank,
@@ -81,7 +74,7 @@ VIEWS = {
         "and this one, whatever the gap: change is 'entered' (rank: its rank now) or "
         "'dropped_out' (rank: its rank in the previous snapshot). A list's first snapshot has "
         "no changes.",
-        [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
+        [tables.FACT_MOVIE_RANKING.key, tables.DIM_GENRE.key, tables.DIM_MOVIE.key],
         """
         WITH pairs AS NOT MATERIALIZED (  -- each list (its rank 1) and its previous snapshot
             SELECT l.date_key, l.snapshot_date, l.genre_key, previous.date_key AS previous_key,
@@ -126,7 +119,7 @@ VIEWS = {
         "Each listed movie's box office as IMDb showed it each day, every amount beside its "
         "own currency (never summed across currencies), with the movie's budget; "
         "worldwide_to_budget only where both are in the same currency.",
-        [FACT_BOX_OFFICE, DIM_MOVIE],
+        [tables.FACT_BOX_OFFICE.key, tables.DIM_MOVIE.key],
         BOX_OFFICE_COLUMNS
         + """
         FROM warehouse.fact_box_office b
@@ -136,7 +129,7 @@ VIEWS = {
     "box_office_latest": (
         "Each movie's newest box office (the last day its details were read), as "
         "box_office_daily shows it: one row per movie.",
-        [FACT_BOX_OFFICE, DIM_MOVIE],
+        [tables.FACT_BOX_OFFICE.key, tables.DIM_MOVIE.key],
         BOX_OFFICE_COLUMNS  # noqa: S608 (this module's constant SQL, no value from outside)
         + """
         FROM warehouse.dim_movie m
@@ -150,7 +143,13 @@ VIEWS = {
         "Who was behind each ranked movie of each list of each day: one row per person, role "
         "and list entry. Group it by person_id (names are not unique) over any window for a "
         "leaderboard of your own.",
-        [FACT_MOVIE_RANKING, BRIDGE_MOVIE_PERSON, DIM_PERSON, DIM_MOVIE, DIM_GENRE],
+        [
+            tables.FACT_MOVIE_RANKING.key,
+            tables.BRIDGE_MOVIE_PERSON.key,
+            tables.DIM_PERSON.key,
+            tables.DIM_MOVIE.key,
+            tables.DIM_GENRE.key,
+        ],
         """
         SELECT f.snapshot_date, g.slug AS genre, g.imdb_name AS genre_name, f.rank,
                m.title_id, m.title, p.person_id, p.name, b.role, b.billing_order
@@ -164,7 +163,7 @@ VIEWS = {
     "people_leaderboard": (
         "The people with the most ranked movies over the last 30 days of lists (ending on the "
         "newest day): distinct movies, list entries and best rank, per role.",
-        [FACT_MOVIE_RANKING, BRIDGE_MOVIE_PERSON, DIM_PERSON],
+        [tables.FACT_MOVIE_RANKING.key, tables.BRIDGE_MOVIE_PERSON.key, tables.DIM_PERSON.key],
         """
         WITH span AS (
             SELECT max(snapshot_date) - 29 AS since, max(snapshot_date) AS until
@@ -191,7 +190,7 @@ VIEWS = {
     "genre_daily_stats": (
         "Per genre and day: movies listed, their mean and median rating, total votes, mean "
         "metascore, mean runtime, and how many were unrated.",
-        [FACT_MOVIE_RANKING, DIM_GENRE, DIM_MOVIE],
+        [tables.FACT_MOVIE_RANKING.key, tables.DIM_GENRE.key, tables.DIM_MOVIE.key],
         """
         SELECT f.snapshot_date, g.slug AS genre, g.imdb_name AS genre_name, count(*) AS movies,
                round(avg(f.rating)::numeric, 2) AS mean_rating,

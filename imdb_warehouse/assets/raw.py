@@ -14,14 +14,8 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from imdb_warehouse.assets.keys import MOVIE_RANKINGS, OWNERS, SEARCH_RESULTS, TITLE_PAGES
-from imdb_warehouse.checks import (
-    DETAILS_MAX_AGE_DAYS,
-    schema_check_spec,
-    short_lists,
-    validated,
-    warn_result,
-)
+from imdb_warehouse import tables
+from imdb_warehouse.checks import DETAILS_MAX_AGE_DAYS
 from imdb_warehouse.imdb import graphql
 from imdb_warehouse.imdb.fields import IgnoredFilterError, LayoutChangeError
 from imdb_warehouse.imdb.graphql import GraphQLAnswerError
@@ -34,13 +28,12 @@ from imdb_warehouse.partitions import (
     FIRST_DAY,
     GENRES,
     ListsConfig,
-    day_partitions,
     partition_days,
 )
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import Capture, PageArchive, capture_order, read_capture
-from imdb_warehouse.resources.imdb_client import IMDB_POOL, UNAVAILABLE, ImdbClient, ImdbError
-from imdb_warehouse.schemas import RawSearchResults, RawTitlePages, polars_schema, table_metadata
+from imdb_warehouse.resources.imdb_client import UNAVAILABLE, ImdbClient, ImdbError
+from imdb_warehouse.schemas import RawSearchResults, RawTitlePages, polars_schema
 
 GRAPHQL_LISTS, GRAPHQL_TITLES = "graphql/lists", "graphql/titles"
 HTML_SEARCH, HTML_TITLE = "search", "title"
@@ -84,31 +77,7 @@ def _text(capture: Capture) -> str:
 # --- the lists ---
 
 
-@dg.asset(
-    key=SEARCH_RESULTS,
-    partitions_def=day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=IMDB_POOL,
-    group_name="raw",
-    kinds={"python", "postgres"},
-    owners=OWNERS,
-    metadata=table_metadata(
-        SEARCH_RESULTS,
-        RawSearchResults,
-        partition_expr="snapshot_date",
-        replace_within=["genre"],
-        primary_key=["snapshot_date", "genre", "rank"],
-    ),
-    check_specs=[
-        schema_check_spec(SEARCH_RESULTS, RawSearchResults),
-        dg.AssetCheckSpec(
-            "complete_lists",
-            asset=SEARCH_RESULTS,
-            description="Each list holds as many results as asked for (50); a shorter one "
-            "loads only when IMDb's total says there are no more (this check then warns).",
-        ),
-    ],
-)
+@tables.SEARCH_RESULTS.asset
 def imdb_search_results(
     context: dg.AssetExecutionContext, config: ListsConfig, imdb: ImdbClient, archive: PageArchive
 ):
@@ -127,8 +96,7 @@ def imdb_search_results(
     genres = sorted(set(config.genres), key=GENRES.index)
     lists = [(day, genre) for day in partition_days(context) for genre in genres]
     frame = search_results_frame(imdb, archive, lists)
-    yield from validated(SEARCH_RESULTS, RawSearchResults, frame)
-    yield warn_result(SEARCH_RESULTS, "complete_lists", short_lists(frame), "short_lists")
+    yield from tables.SEARCH_RESULTS.outputs(frame)
 
 
 def search_results_frame(
@@ -263,32 +231,7 @@ class TitlePagesConfig(dg.Config):
     )
 
 
-@dg.asset(
-    key=TITLE_PAGES,
-    partitions_def=day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=IMDB_POOL,
-    group_name="raw",
-    kinds={"python", "postgres"},
-    owners=OWNERS,
-    ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS)},
-    metadata=table_metadata(
-        TITLE_PAGES,
-        RawTitlePages,
-        partition_expr="snapshot_date",
-        primary_key=["snapshot_date", "title_id"],
-    ),
-    check_specs=[
-        schema_check_spec(TITLE_PAGES, RawTitlePages),
-        dg.AssetCheckSpec(
-            "titles_available",
-            asset=TITLE_PAGES,
-            description="IMDb had every title asked for. A title it no longer has (null in "
-            "GraphQL, a 404/410 page) is recorded here, never fails the day, and is asked "
-            "for again while it is listed.",
-        ),
-    ],
-)
+@tables.TITLE_PAGES.asset
 def imdb_title_pages(
     context: dg.AssetExecutionContext,
     config: TitlePagesConfig,
@@ -305,13 +248,7 @@ def imdb_title_pages(
     frame = title_pages_frame(
         imdb, archive, postgres, movie_rankings, partition_days(context), config.refresh_after_days
     )
-    yield from validated(TITLE_PAGES, RawTitlePages, frame)
-    yield warn_result(
-        TITLE_PAGES,
-        "titles_available",
-        frame.filter(~pl.col("available")).select("snapshot_date", "title_id", "http_status"),
-        "unavailable_titles",
-    )
+    yield from tables.TITLE_PAGES.outputs(frame)
 
 
 def title_pages_frame(

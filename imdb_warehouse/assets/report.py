@@ -7,10 +7,10 @@ import tempfile
 import dagster as dg
 
 from imdb_warehouse.assets.analytics import VIEW_KEYS
-from imdb_warehouse.assets.keys import OWNERS
 from imdb_warehouse.report import render
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.postgres import warehouse_home
+from imdb_warehouse.tables import OWNERS
 
 DAILY_REPORT = dg.AssetKey(["reports", "daily_report"])
 

@@ -6,53 +6,18 @@ import json
 import dagster as dg
 import polars as pl
 
-from imdb_warehouse.assets.keys import (
-    MOVIE_RANKINGS,
-    OWNERS,
-    SEARCH_RESULTS,
-    TITLE_DETAILS,
-    TITLE_PAGES,
-)
-from imdb_warehouse.checks import lists_with_gaps, schema_check_spec, validated, warn_result
+from imdb_warehouse import tables
 from imdb_warehouse.imdb.fields import LayoutChangeError
 from imdb_warehouse.imdb.graphql import details_row, listed_title_row
 from imdb_warehouse.imdb.parse import search_item_row, title_details_row
-from imdb_warehouse.partitions import day_partitions
-from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema, table_metadata
+from imdb_warehouse.schemas import MovieRankings, TitleDetails, polars_schema
 
 
-@dg.asset(
-    key=MOVIE_RANKINGS,
-    partitions_def=day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="staging",
-    kinds={"polars", "postgres"},
-    owners=OWNERS,
-    ins={"search_results": dg.AssetIn(key=SEARCH_RESULTS)},
-    metadata=table_metadata(
-        MOVIE_RANKINGS,
-        MovieRankings,
-        partition_expr="snapshot_date",
-        replace_within=["genre"],
-        primary_key=["snapshot_date", "genre", "rank"],
-    ),
-    check_specs=[
-        schema_check_spec(MOVIE_RANKINGS, MovieRankings),
-        dg.AssetCheckSpec(
-            "ranks_without_gaps",
-            asset=MOVIE_RANKINGS,
-            description="Each day's list of each genre is ranked 1..n without gaps.",
-        ),
-    ],
-)
+@tables.MOVIE_RANKINGS.asset
 def movie_rankings(search_results: pl.DataFrame):
     """Each genre's daily list, typed and cleaned: one movie's place in one genre's list on one
     day, with what the search page says of it (titles, year, runtime, rating, votes, …)."""
-    frame = movie_rankings_frame(search_results)
-    yield from validated(MOVIE_RANKINGS, MovieRankings, frame)
-    yield warn_result(
-        MOVIE_RANKINGS, "ranks_without_gaps", lists_with_gaps(frame), "lists_with_gaps"
-    )
+    yield from tables.MOVIE_RANKINGS.outputs(movie_rankings_frame(search_results))
 
 
 def movie_rankings_frame(search_results: pl.DataFrame) -> pl.DataFrame:
@@ -79,27 +44,12 @@ def movie_rankings_frame(search_results: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=polars_schema(MovieRankings))
 
 
-@dg.asset(
-    key=TITLE_DETAILS,
-    partitions_def=day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="staging",
-    kinds={"polars", "postgres"},
-    owners=OWNERS,
-    ins={"title_pages": dg.AssetIn(key=TITLE_PAGES)},
-    metadata=table_metadata(
-        TITLE_DETAILS,
-        TitleDetails,
-        partition_expr="snapshot_date",
-        primary_key=["snapshot_date", "title_id"],
-    ),
-    check_specs=[schema_check_spec(TITLE_DETAILS, TitleDetails)],
-)
+@tables.TITLE_DETAILS.asset
 def title_details(title_pages: pl.DataFrame):
     """The details of each title read that day: people (directors, writers, stars in billing
     order), countries, languages, budget and box office. Titles IMDb no longer has have no row
     here; raw/imdb_title_pages records them."""
-    yield from validated(TITLE_DETAILS, TitleDetails, title_details_frame(title_pages))
+    yield from tables.TITLE_DETAILS.outputs(title_details_frame(title_pages))
 
 
 def title_details_frame(title_pages: pl.DataFrame) -> pl.DataFrame:

@@ -11,23 +11,9 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from imdb_warehouse.assets.keys import (
-    BRIDGE_MOVIE_GENRE,
-    BRIDGE_MOVIE_PERSON,
-    DIM_DATE,
-    DIM_GENRE,
-    DIM_MOVIE,
-    DIM_PERSON,
-    FACT_BOX_OFFICE,
-    FACT_MOVIE_RANKING,
-    MOVIE_RANKINGS,
-    OWNERS,
-    TITLE_DETAILS,
-)
-from imdb_warehouse.checks import warehouse_check_results, warehouse_check_specs
+from imdb_warehouse import tables
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG, IMDB_GENRES, MOVIE_GENRES
-from imdb_warehouse.partitions import day_partitions, partition_days
-from imdb_warehouse.resources import PostgresResource
+from imdb_warehouse.partitions import partition_days
 from imdb_warehouse.schemas import (
     BridgeMovieGenre,
     BridgeMoviePerson,
@@ -38,26 +24,11 @@ from imdb_warehouse.schemas import (
     FactBoxOffice,
     FactMovieRanking,
     polars_schema,
-    table_metadata,
 )
 
 CALENDAR = (date(1870, 1, 1), date(2100, 12, 31))
 GENRE_KEYS = {name: key for key, name in enumerate(IMDB_GENRES, start=1)}
 ROLES = ("director", "writer", "star")
-DAILY_UPSERT = {
-    "write_mode": "upsert",
-    "newer_wins": "last_seen_date",
-    "partition_expr": "last_seen_date",
-}
-COMMON = {"group_name": "warehouse", "kinds": {"polars", "postgres"}, "owners": OWNERS}
-MOVIE_PERSON_KEYS = {"movie_key": "warehouse.dim_movie", "person_key": "warehouse.dim_person"}
-MOVIE_GENRE_KEYS = {"movie_key": "warehouse.dim_movie", "genre_key": "warehouse.dim_genre"}
-RANKING_KEYS = {
-    "date_key": "warehouse.dim_date",
-    "genre_key": "warehouse.dim_genre",
-    "movie_key": "warehouse.dim_movie",
-}
-BOX_OFFICE_KEYS = {"date_key": "warehouse.dim_date", "movie_key": "warehouse.dim_movie"}
 
 
 def _key(id_column: str) -> pl.Expr:
@@ -218,61 +189,23 @@ def fact_box_office_frame(details: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@dg.asset(
-    key=DIM_DATE,
-    **COMMON,
-    metadata=table_metadata(
-        DIM_DATE, DimDate, primary_key="date_key", write_mode="upsert", indexes=[["date"]]
-    ),
-)
+@tables.DIM_DATE.asset
 def dim_date() -> pl.DataFrame:
     """The calendar, 1870–2100: one row per day, keyed YYYYMMDD, with its year, quarter,
     month, ISO week, day of week and weekend flag."""
     return dim_date_frame()
 
 
-@dg.asset(
-    key=DIM_GENRE,
-    **COMMON,
-    metadata=table_metadata(DIM_GENRE, DimGenre, primary_key="genre_key", write_mode="upsert"),
-)
+@tables.DIM_GENRE.asset
 def dim_genre() -> pl.DataFrame:
     """IMDb's title genres: the 22 with a daily list, and the others movies can carry."""
     return dim_genre_frame()
 
 
-@dg.asset(
-    key=DIM_MOVIE,
-    partitions_def=day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    **COMMON,
-    ins={
-        "movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS),
-        "title_details": dg.AssetIn(key=TITLE_DETAILS),
-    },
-    metadata=table_metadata(
-        DIM_MOVIE,
-        DimMovie,
-        primary_key="movie_key",
-        **DAILY_UPSERT,
-        upsert_merge={
-            "first_seen_date": "least",
-            **dict.fromkeys(
-                [
-                    "countries",
-                    "languages",
-                    "budget_amount",
-                    "budget_currency",
-                    "details_scraped_at",
-                ],
-                "coalesce",
-            ),
-        },
-    ),
-)
+@tables.DIM_MOVIE.asset
 def dim_movie(
     context: dg.AssetExecutionContext, movie_rankings: pl.DataFrame, title_details: pl.DataFrame
-):
+) -> pl.DataFrame:
     """One row per movie ever listed: titles, type, year, release date, runtime, certificate,
     plot (as last listed), countries, languages and budget (as last read in its details),
     and the first and last day it was in a list."""
@@ -294,140 +227,43 @@ def _newest_per_key(frames: list[pl.DataFrame], key: str | list[str]) -> pl.Data
     return newest
 
 
-@dg.asset(
-    key=DIM_PERSON,
-    partitions_def=day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    **COMMON,
-    ins={"title_details": dg.AssetIn(key=TITLE_DETAILS)},
-    metadata=table_metadata(DIM_PERSON, DimPerson, primary_key="person_key", **DAILY_UPSERT),
-)
-def dim_person(context: dg.AssetExecutionContext, title_details: pl.DataFrame):
+@tables.DIM_PERSON.asset
+def dim_person(context: dg.AssetExecutionContext, title_details: pl.DataFrame) -> pl.DataFrame:
     """One row per person credited in the details read: IMDb id and name (as last read)."""
     return _newest_per_key(
         [dim_person_frame(title_details, day) for day in partition_days(context)], "person_key"
     )
 
 
-@dg.asset(
-    key=BRIDGE_MOVIE_PERSON,
-    partitions_def=day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    **COMMON,
-    ins={"title_details": dg.AssetIn(key=TITLE_DETAILS)},
-    deps=[DIM_MOVIE, DIM_PERSON],
-    metadata=table_metadata(
-        BRIDGE_MOVIE_PERSON,
-        BridgeMoviePerson,
-        primary_key=["movie_key", "person_key", "role"],
-        **DAILY_UPSERT,
-        foreign_keys=MOVIE_PERSON_KEYS,
-        indexes=[["person_key"]],
-    ),
-    check_specs=warehouse_check_specs(BRIDGE_MOVIE_PERSON),
-)
+@tables.BRIDGE_MOVIE_PERSON.asset
 def bridge_movie_person(
-    context: dg.AssetExecutionContext, postgres: PostgresResource, title_details: pl.DataFrame
-):
+    context: dg.AssetExecutionContext, title_details: pl.DataFrame
+) -> pl.DataFrame:
     """Who made each movie: director, writer or star, in billing order. A credit IMDb later
     drops stays, with the last day IMDb's details showed it (last_seen_date)."""
     frames = [bridge_movie_person_frame(title_details, day) for day in partition_days(context)]
-    yield dg.Output(_newest_per_key(frames, ["movie_key", "person_key", "role"]))
-    yield from warehouse_check_results(
-        postgres, BRIDGE_MOVIE_PERSON, "last_seen_date", partition_days(context), MOVIE_PERSON_KEYS
-    )
+    return _newest_per_key(frames, ["movie_key", "person_key", "role"])
 
 
-@dg.asset(
-    key=BRIDGE_MOVIE_GENRE,
-    partitions_def=day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    **COMMON,
-    ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS)},
-    deps=[DIM_MOVIE, DIM_GENRE],
-    metadata=table_metadata(
-        BRIDGE_MOVIE_GENRE,
-        BridgeMovieGenre,
-        primary_key=["movie_key", "genre_key"],
-        **DAILY_UPSERT,
-        foreign_keys=MOVIE_GENRE_KEYS,
-        indexes=[["genre_key"]],
-    ),
-    check_specs=warehouse_check_specs(BRIDGE_MOVIE_GENRE),
-)
+@tables.BRIDGE_MOVIE_GENRE.asset
 def bridge_movie_genre(
-    context: dg.AssetExecutionContext, postgres: PostgresResource, movie_rankings: pl.DataFrame
-):
+    context: dg.AssetExecutionContext, movie_rankings: pl.DataFrame
+) -> pl.DataFrame:
     """Each movie's own IMDb genres (not only the lists it is in)."""
     frames = [bridge_movie_genre_frame(movie_rankings, day) for day in partition_days(context)]
-    yield dg.Output(_newest_per_key(frames, ["movie_key", "genre_key"]))
-    yield from warehouse_check_results(
-        postgres, BRIDGE_MOVIE_GENRE, "last_seen_date", partition_days(context), MOVIE_GENRE_KEYS
-    )
+    return _newest_per_key(frames, ["movie_key", "genre_key"])
 
 
-@dg.asset(
-    key=FACT_MOVIE_RANKING,
-    partitions_def=day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    **COMMON,
-    ins={"movie_rankings": dg.AssetIn(key=MOVIE_RANKINGS)},
-    deps=[DIM_MOVIE, DIM_DATE, DIM_GENRE],
-    metadata=table_metadata(
-        FACT_MOVIE_RANKING,
-        FactMovieRanking,
-        primary_key=["date_key", "genre_key", "movie_key"],
-        partition_expr="snapshot_date",
-        replace_within=["genre"],
-        foreign_keys=RANKING_KEYS,
-        indexes=[["movie_key", "snapshot_date"]],
-    ),
-    check_specs=warehouse_check_specs(FACT_MOVIE_RANKING, ranking_fact=True),
-)
-def fact_movie_ranking(
-    context: dg.AssetExecutionContext, postgres: PostgresResource, movie_rankings: pl.DataFrame
-):
+@tables.FACT_MOVIE_RANKING.asset
+def fact_movie_ranking(movie_rankings: pl.DataFrame) -> pl.DataFrame:
     """The grain: one movie's place in one genre's list on one day, with the rating, votes
     and metascore IMDb showed there."""
-    yield dg.Output(fact_movie_ranking_frame(movie_rankings))
-    yield from warehouse_check_results(
-        postgres,
-        FACT_MOVIE_RANKING,
-        "snapshot_date",
-        partition_days(context),
-        RANKING_KEYS,
-        ranking_fact=True,
-    )
+    return fact_movie_ranking_frame(movie_rankings)
 
 
-@dg.asset(
-    key=FACT_BOX_OFFICE,
-    partitions_def=day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    **COMMON,
-    ins={"title_details": dg.AssetIn(key=TITLE_DETAILS)},
-    deps=[DIM_MOVIE, DIM_DATE],
-    metadata=table_metadata(
-        FACT_BOX_OFFICE,
-        FactBoxOffice,
-        primary_key=["date_key", "movie_key"],
-        partition_expr="snapshot_date",
-        foreign_keys=BOX_OFFICE_KEYS,
-        indexes=[["movie_key", "snapshot_date"]],
-    ),
-    check_specs=warehouse_check_specs(FACT_BOX_OFFICE),
-)
-def fact_box_office(
-    context: dg.AssetExecutionContext, postgres: PostgresResource, title_details: pl.DataFrame
-):
+@tables.FACT_BOX_OFFICE.asset
+def fact_box_office(title_details: pl.DataFrame) -> pl.DataFrame:
     """Box office of each movie whose details were read that day (every listed movie, on the
     graphql source): worldwide, US & Canada and opening-weekend gross with their currencies,
     so a movie's gross can be followed day by day."""
-    yield dg.Output(fact_box_office_frame(title_details))
-    yield from warehouse_check_results(
-        postgres,
-        FACT_BOX_OFFICE,
-        "snapshot_date",
-        partition_days(context),
-        BOX_OFFICE_KEYS,
-    )
+    return fact_box_office_frame(title_details)
