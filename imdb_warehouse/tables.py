@@ -43,7 +43,7 @@ IMDB_GRAPHQL = dg.AssetKey(["imdb", "graphql_api"])
 IMDB_HTML = dg.AssetKey(["imdb", "html_pages"])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a table is itself: compared and hashed by identity
 class Table:
     """One table of the warehouse and the asset that writes it."""
 
@@ -181,28 +181,6 @@ def _read_from_json(
         if field.graphql or field.html
     }
 
-
-IMDB_SOURCES = [
-    dg.AssetSpec(
-        IMDB_GRAPHQL,
-        description="IMDb's GraphQL API (IMDB_SOURCE=graphql): the lists are "
-        "`advancedTitleSearch` queries, the details `titles` queries. Read, not materialized, "
-        "here; its 'columns' are the paths of the fields the staging tables read "
-        "(imdb_warehouse/imdb/lineage.py).",
-        group_name="imdb",
-        kinds={"graphql"},
-        owners=OWNERS,
-    ),
-    dg.AssetSpec(
-        IMDB_HTML,
-        description="IMDb's pages (IMDB_SOURCE=html): the JSON of a search page's or a title "
-        "page's `__NEXT_DATA__` script. Read, not materialized, here; its 'columns' are the "
-        "paths of the fields the staging tables read (imdb_warehouse/imdb/lineage.py).",
-        group_name="imdb",
-        kinds={"html"},
-        owners=OWNERS,
-    ),
-]
 
 # raw: IMDb's answers, row by row
 SEARCH_RESULTS = Table(
@@ -401,3 +379,44 @@ TABLES = (
     FACT_MOVIE_RANKING,
     FACT_BOX_OFFICE,
 )
+
+
+def _fields_read(source: dg.AssetKey) -> dg.TableSchema:
+    """The paths of the fields the tables read from an IMDb source, as its 'columns'."""
+    readers: dict[str, list[str]] = {}
+    for table in TABLES:
+        for column, deps in table.column_lineage().items():
+            for dep in deps:
+                if dep.asset_key == source:
+                    readers.setdefault(dep.column_name, []).append(f"{table.name}.{column}")
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(path, "json", f"read into {', '.join(columns)}")
+            for path, columns in sorted(readers.items())
+        ]
+    )
+
+
+IMDB_SOURCES = [
+    dg.AssetSpec(
+        IMDB_GRAPHQL,
+        description="IMDb's GraphQL API (IMDB_SOURCE=graphql): the lists are "
+        "`advancedTitleSearch` queries, the details `titles` queries. Read, not materialized, "
+        "here; its 'columns' are the paths of the fields the staging tables read "
+        "(imdb_warehouse/imdb/lineage.py).",
+        group_name="imdb",
+        kinds={"graphql"},
+        owners=OWNERS,
+        metadata={"dagster/column_schema": _fields_read(IMDB_GRAPHQL)},
+    ),
+    dg.AssetSpec(
+        IMDB_HTML,
+        description="IMDb's pages (IMDB_SOURCE=html): the JSON of a search page's or a title "
+        "page's `__NEXT_DATA__` script. Read, not materialized, here; its 'columns' are the "
+        "paths of the fields the staging tables read (imdb_warehouse/imdb/lineage.py).",
+        group_name="imdb",
+        kinds={"html"},
+        owners=OWNERS,
+        metadata={"dagster/column_schema": _fields_read(IMDB_HTML)},
+    ),
+]
