@@ -72,7 +72,8 @@ def test_a_misspelled_storage_key_fails_when_the_code_location_loads(tmp_path):
     )
     result = _validate(module)
     assert result.returncode != 0
-    assert "asset warehouse/t: unknown storage metadata ['write_mod']" in result.stdout + result.stderr
+    said = result.stdout + result.stderr
+    assert "asset warehouse/t: unknown storage metadata ['write_mod']" in said
 
 
 def test_the_project_s_definitions_pass_the_same_check(tmp_path):
