@@ -1,5 +1,7 @@
 """One pandera model per table: its columns, types, checks and the descriptions the UI shows."""
 
+from typing import Any
+
 import dagster as dg
 import pandera.polars as pa
 import polars as pl
@@ -13,7 +15,7 @@ SOURCES = ["graphql", "html"]
 PEOPLE = pl.List(pl.Struct({"id": pl.String, "name": pl.String}))
 
 
-def _nullable(description: str, **checks) -> object:
+def _nullable(description: str, **checks) -> Any:
     return pa.Field(nullable=True, description=description, **checks)
 
 

@@ -354,7 +354,7 @@ def _graphql_title_rows(
     for title_id in title_ids:
         title, capture = found[title_id]
         available = not graphql.is_unavailable(title)
-        url = capture.envelope["request"]["url"]
+        url = capture.exchange().url
         rows.append(
             _detail_row(day, title_id, available, capture.status, title, capture, "graphql", url)
         )
@@ -368,7 +368,7 @@ def _read_titles(capture: Capture, imdb: ImdbClient) -> dict[str, tuple[dict | N
         asked = capture.request_body["variables"]["ids"]
         titles = graphql.titles(graphql.answer_data(capture.content), asked)
         for index, title in enumerate(titles):
-            if not graphql.is_unavailable(title):
+            if title is not None and not graphql.is_unavailable(title):
                 graphql.details_row(title, index)  # every title must read: a change fails here
     except LayoutChangeError as error:
         raise AnswerError(

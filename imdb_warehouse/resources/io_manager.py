@@ -97,7 +97,9 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
                 # ADBC reads at full speed only through COPY, which takes no parameters.
                 query += sql.SQL(" WHERE ") + spec.partitions.where(ClientBoundParams(), schema)
             query_text = query.as_string(conn)
-        return restore_dtypes(pl.from_arrow(self.postgres.fetch_arrow(query_text)), schema)
+        frame = pl.from_arrow(self.postgres.fetch_arrow(query_text))
+        assert isinstance(frame, pl.DataFrame)  # a table reads as a frame, never a series
+        return restore_dtypes(frame, schema)
 
 
 def _as_frame(obj: object, spec: TableSpec) -> pl.DataFrame:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from math import prod
+from typing import cast
 
 import dagster as dg
 import polars as pl
@@ -161,27 +162,28 @@ def partition_slice(
     for part in parts:
         statics = tuple(part[d] for d in static_dims)
         for d in time_dims:
-            window = dimensions[d].time_window_for_partition_key(part[d])
+            time_def = cast(dg.TimeWindowPartitionsDefinition, dimensions[d])
+            window = time_def.time_window_for_partition_key(part[d])
             windows_by_statics[statics].add((window.start, window.end))
         windows_by_statics.setdefault(statics, set())
 
     statics_by_windows: dict[tuple[Window, ...], set[tuple[str, ...]]] = defaultdict(set)
-    for statics, windows in windows_by_statics.items():
-        statics_by_windows[_merge(windows)].add(statics)
+    for statics, day_windows in windows_by_statics.items():
+        statics_by_windows[_merge(day_windows)].add(statics)
 
     boxes = []
-    for windows, statics in statics_by_windows.items():
-        keys_per_dim = [sorted({s[i] for s in statics}) for i in range(len(static_dims))]
-        if prod(len(keys) for keys in keys_per_dim) == len(statics):
+    for merged, combinations in statics_by_windows.items():
+        keys_per_dim = [sorted({s[i] for s in combinations}) for i in range(len(static_dims))]
+        if prod(len(keys) for keys in keys_per_dim) == len(combinations):
             groups = [keys_per_dim]
         else:  # not a cross product: one box per combination
-            groups = [[[key] for key in combination] for combination in sorted(statics)]
+            groups = [[[key] for key in combination] for combination in sorted(combinations)]
         for group in groups:
             box: list[Condition] = [
                 StaticCondition(columns[d], tuple(keys))
                 for d, keys in zip(static_dims, group, strict=True)
             ]
-            box += [TimeCondition(columns[d], windows) for d in time_dims]
+            box += [TimeCondition(columns[d], merged) for d in time_dims]
             boxes.append(tuple(box))
     return PartitionSlice(tuple(boxes))
 

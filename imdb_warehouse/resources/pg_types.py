@@ -10,7 +10,10 @@ kept beside the table by the IO manager, restores the dtype on load.
 - List of a scalar to a Postgres array; Struct, Array and nested lists to jsonb.
 """
 
+from typing import cast
+
 import polars as pl
+from polars.datatypes import DataTypeClass
 
 from imdb_warehouse.resources.errors import WarehouseError
 
@@ -63,10 +66,14 @@ def _is_json(dtype: pl.DataType) -> bool:
     )
 
 
-def postgres_type(dtype: pl.DataType) -> str:
-    """The Postgres column type that stores `dtype`."""
-    if isinstance(dtype, type):  # a bare class, e.g. the inner type of pl.List(pl.String)
-        dtype = dtype()
+def _instance(dtype: pl.DataType | DataTypeClass) -> pl.DataType:
+    """`dtype` itself, or an instance of a bare class (the inner type of pl.List(pl.String))."""
+    return dtype if isinstance(dtype, pl.DataType) else cast(pl.DataType, dtype())
+
+
+def postgres_type(given: pl.DataType | DataTypeClass) -> str:
+    """The Postgres column type that stores `given`."""
+    dtype = _instance(given)
     if _is_json(dtype):
         return "jsonb"
     if isinstance(dtype, pl.List):
@@ -107,8 +114,8 @@ def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return expr.cast(pl.String)
 
 
-def _array_literal(expr: pl.Expr, inner: pl.DataType) -> pl.Expr:
-    element = _text(pl.element(), inner).str.replace_all("\\", "\\\\", literal=True)
+def _array_literal(expr: pl.Expr, inner: pl.DataType | DataTypeClass) -> pl.Expr:
+    element = _text(pl.element(), _instance(inner)).str.replace_all("\\", "\\\\", literal=True)
     quoted = pl.lit('"') + element.str.replace_all('"', '\\"', literal=True) + pl.lit('"')
     items = expr.list.eval(
         pl.when(pl.element().is_null()).then(pl.lit("NULL")).otherwise(quoted)

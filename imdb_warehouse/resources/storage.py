@@ -40,14 +40,15 @@ class Storage:
     The field names are the metadata keys; `metadata()` gives them, `from_metadata` reads them.
     """
 
-    primary_key: tuple[str, ...] = ()
+    # columns: a name or a sequence of names, kept as tuples
+    primary_key: Sequence[str] = ()
     partition_expr: PartitionExpr = None
     write_mode: WriteMode = "replace"
-    replace_within: tuple[str, ...] = ()
+    replace_within: Sequence[str] = ()
     newer_wins: str | None = None
     upsert_merge: Mapping[str, MergePolicy] = field(default_factory=dict)
     foreign_keys: Mapping[str, str] = field(default_factory=dict)
-    indexes: tuple[tuple[str, ...], ...] = ()
+    indexes: Sequence[Sequence[str]] = ()
 
     def __post_init__(self) -> None:
         # Lists and single names are accepted (metadata is JSON); kept as tuples.
@@ -69,16 +70,16 @@ class Storage:
             return "replace_within needs write_mode 'replace'"
         if (self.newer_wins or self.upsert_merge) and self.write_mode != "upsert":
             return "newer_wins and upsert_merge need write_mode 'upsert'"
-        if bad := {c: p for c, p in self.upsert_merge.items() if p not in MERGE_POLICIES}:
-            return f"upsert_merge {bad}: the policies are {MERGE_POLICIES}"
-        if bad := [t for t in self.foreign_keys.values() if not _is_table_name(t)]:
-            return f"foreign_keys targets {bad} are not 'schema.table'"
+        if policies := {c: p for c, p in self.upsert_merge.items() if p not in MERGE_POLICIES}:
+            return f"upsert_merge {policies}: the policies are {MERGE_POLICIES}"
+        if targets := [t for t in self.foreign_keys.values() if not _is_table_name(t)]:
+            return f"foreign_keys targets {targets} are not 'schema.table'"
         if self.partition_expr is not None and not isinstance(self.partition_expr, str | Mapping):
             return "partition_expr is a column name, or {dimension: column} for multi-partitions"
         names = [*self.primary_key, *self.replace_within, *self.upsert_merge, *self.foreign_keys]
         names += [c for index in self.indexes for c in index]
-        if bad := [n for n in names if not isinstance(n, str) or not n]:
-            return f"column names must be non-empty strings, not {bad}"
+        if odd := [n for n in names if not isinstance(n, str) or not n]:
+            return f"column names must be non-empty strings, not {odd}"
         return None
 
     @classmethod
@@ -159,7 +160,7 @@ class TableSpec:
 
     @property
     def primary_key(self) -> tuple[str, ...]:
-        return self.storage.primary_key
+        return tuple(self.storage.primary_key)
 
 
 def table_spec(

@@ -63,8 +63,12 @@ def _ensure_keys_and_indexes(conn: psycopg.Connection, spec: TableSpec, present:
         columns = tuple(spec.partitions.columns)
         if spec.primary_key[: len(columns)] != columns:
             wanted_indexes.append(columns)
-    names = {f"fk_{spec.name}_{c}": c for c in spec.storage.foreign_keys}
-    names |= {"ix_{}_{}".format(spec.name, "_".join(index)): index for index in wanted_indexes}
+    names: dict[str, str | tuple[str, ...]] = {
+        f"fk_{spec.name}_{c}": c for c in spec.storage.foreign_keys
+    }
+    names |= {
+        "ix_{}_{}".format(spec.name, "_".join(index)): tuple(index) for index in wanted_indexes
+    }
     names = {_short_name(name): what for name, what in names.items()}
     for name, what in names.items():
         if name in present:
@@ -120,7 +124,8 @@ def _ensure_registry(conn: psycopg.Connection) -> None:
 
 
 def registry_exists(conn: psycopg.Connection) -> bool:
-    return conn.execute("SELECT to_regclass('polars_io.table_schemas')").fetchone()[0] is not None
+    row = conn.execute("SELECT to_regclass('polars_io.table_schemas')").fetchone()
+    return row is not None and row[0] is not None
 
 
 def _ensure_schema(conn: psycopg.Connection, schema: str) -> None:

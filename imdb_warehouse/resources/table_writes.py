@@ -6,6 +6,7 @@ COPY into a temporary table, then INSERT … ON CONFLICT DO UPDATE with the `new
 """
 
 from collections.abc import Sequence
+from typing import Literal
 
 import polars as pl
 import psycopg
@@ -141,7 +142,9 @@ def _copy(
 ) -> None:
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(target, names)
     # In a one-column CSV a lone \. would read as COPY's end-of-data marker, unless quoted.
-    quote_style = "non_numeric" if frame.width == 1 else "necessary"
+    quote_style: Literal["non_numeric", "necessary"] = (
+        "non_numeric" if frame.width == 1 else "necessary"
+    )
     cursor = conn.cursor()
     # The queued writer sends one chunk from a thread while Polars renders the next.
     with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
