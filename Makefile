@@ -31,6 +31,7 @@ test-fast: install
 lint: install $(DEV_DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	DAGSTER_HOME=$(DEV_DAGSTER_HOME) $(BIN)/dg check defs
 
 # The Dagster UI on 127.0.0.1:$(PORT), against the warehouse in effect (embedded by default).

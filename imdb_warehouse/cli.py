@@ -14,7 +14,7 @@ from imdb_warehouse.replay.faults import FAULT_KINDS
 # Commands import what they need when they run: `parse` and `replay` start without Dagster.
 
 
-def _fail(command: str, error: Exception) -> int:
+def _fail(command: str, error: Exception | str) -> int:
     print(f"imdb-warehouse: {command}: {error}", file=sys.stderr)
     return 1
 
@@ -194,7 +194,9 @@ class _Console:
         self.instance = instance
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.log_path = warehouse_home() / "logs" / f"{command}-{stamp}.log"
-        self.passed, self.warned, self.failed = 0, [], []
+        self.passed = 0
+        self.warned: list[str] = []  # the checks that warned, by name
+        self.failed: list[str] = []
         self.report_path: str | None = None
 
     def event(self, event) -> None:
@@ -397,7 +399,7 @@ def _demo(args: argparse.Namespace) -> int:
         for day in days:
             replay.set_day(day)
             print(f"demo: refreshing {day}", flush=True)
-            demo_settings = {
+            demo_settings: dict[settings.Setting, str] = {
                 settings.DATABASE_URL: url,
                 settings.GRAPHQL_URL: f"{replay.url}/",
                 settings.BASE_URL: replay.url,

@@ -22,22 +22,23 @@ from imdb_warehouse.imdb.genres import MOVIE_GENRE_SLUGS
 GENRES = list(MOVIE_GENRE_SLUGS)
 FIRST_DAY = date(2024, 1, 1)
 
-day_partitions = dg.DynamicPartitionsDefinition(name="days")
+DAYS = "days"  # the name of day_partitions
+day_partitions = dg.DynamicPartitionsDefinition(name=DAYS)
 
 
 def open_days(instance: dg.DagsterInstance, days: Iterable[date]) -> list[str]:
     """Make `days` partitions, keeping every day in calendar order (a range of days, a
     backfill, is read in the order of the partitions). The days opened."""
-    have = list(instance.get_dynamic_partitions(day_partitions.name))
+    have = list(instance.get_dynamic_partitions(DAYS))
     keys = sorted({*have, *(day.isoformat() for day in days)})
     if keys == have:
         return []
     if keys[: len(have)] == have:
-        instance.add_dynamic_partitions(day_partitions.name, keys[len(have) :])
+        instance.add_dynamic_partitions(DAYS, keys[len(have) :])
     else:  # an earlier day arrives (an archive restored): the days again, in order
         for key in have:
-            instance.delete_dynamic_partition(day_partitions.name, key)
-        instance.add_dynamic_partitions(day_partitions.name, keys)
+            instance.delete_dynamic_partition(DAYS, key)
+        instance.add_dynamic_partitions(DAYS, keys)
     return sorted(set(keys) - set(have))
 
 

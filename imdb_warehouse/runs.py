@@ -13,9 +13,13 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, cast
 
 import dagster as dg
+
+if TYPE_CHECKING:
+    from dagster._core.execution.context.system import PlanExecutionContext
 
 # The code location the UI, the daemon and the deployment load (workspace.yaml, deploy/,
 # pyproject's [tool.dg.project]): the runs of `imdb-warehouse refresh` are runs of it.
@@ -142,4 +146,7 @@ def execute_here(
         if on_event:
             on_event(event)
     ended = instance.get_run_by_id(run.run_id)
-    return dg.JobExecutionResult(job.get_definition(), nullcontext(), events, ended or run)
+    # no execution context to reconstruct: the result tells the run and its events, not the
+    # outputs' values (they are in the warehouse)
+    no_context = cast("AbstractContextManager[PlanExecutionContext]", nullcontext())
+    return dg.JobExecutionResult(job.get_definition(), no_context, events, ended or run)

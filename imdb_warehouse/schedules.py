@@ -113,7 +113,7 @@ def views_needed(postgres: PostgresResource, instance: dg.DagsterInstance) -> bo
 
 def _code_version(event: dg.EventLogEntry | None) -> str | None:
     materialization = event.asset_materialization if event else None
-    return materialization.tags.get(CODE_VERSION_TAG) if materialization else None
+    return (materialization.tags or {}).get(CODE_VERSION_TAG) if materialization else None
 
 
 @dg.schedule(
@@ -241,7 +241,9 @@ def refresh_in_process(
     release_dead_runs(instance)
     open_days(instance, [day + timedelta(days=n) for n in range(((last or day) - day).days + 1)])
     process = {IN_PROCESS_TAG: "true", **owner_tags()}
-    runs = [(day_job, lambda: day_run(day, genres, PostgresResource(), last))]
+    runs: list[tuple[dg.UnresolvedAssetJobDefinition, Callable[[], dict | None]]] = [
+        (day_job, lambda: day_run(day, genres, PostgresResource(), last))
+    ]
     runs.append((views_job, lambda: {} if views_needed(PostgresResource(), instance) else None))
     if report:
         runs.append((report_job, dict))

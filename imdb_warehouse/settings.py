@@ -10,18 +10,22 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 _given: dict[str, str] = {}
 
 
+Default = TypeVar("Default", str, None)
+
+
 @dataclass(frozen=True)
-class Setting:
+class Setting(Generic[Default]):
     name: str
-    default: str | None
+    default: Default  # a setting with a default is never None
     meaning: str
     secret: bool = False  # never logged, archived or shown
 
-    def get(self) -> str | None:
+    def get(self) -> str | Default:
         """The value in effect: the one `given`, else the environment's when set and not
         empty, else the default."""
         return _given.get(self.name) or os.environ.get(self.name) or self.default

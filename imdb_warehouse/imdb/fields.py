@@ -6,7 +6,7 @@ raises `LayoutChangeError` naming the path.
 """
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeGuard
 
 
 class LayoutChangeError(ValueError):
@@ -83,12 +83,16 @@ def texts(obj: dict, path: tuple[str, ...], where: str) -> list[str] | None:
     return [required(v, ("text",), str, f"{where}.{'.'.join(path)}") for v in values]
 
 
+def _whole(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def to_date(parts: dict | None) -> date | None:
     """A {year, month, day} object as a date; a partial date (a year, a month) is None."""
     if not parts:
         return None
     year, month, day = parts.get("year"), parts.get("month"), parts.get("day")
-    if not all(isinstance(p, int) and not isinstance(p, bool) for p in (year, month, day)):
+    if not (_whole(year) and _whole(month) and _whole(day)):
         return None
     try:
         return date(year, month, day)

@@ -209,7 +209,7 @@ RANKING_FIELDS = (
 )  # fmt: skip
 
 
-def titles(data: dict, asked: Sequence[str]) -> list[dict | None]:
+def titles(data: dict, asked: Sequence[str | None]) -> list[dict | None]:
     """DETAILS_QUERY's titles as sent, in the order asked (`is_unavailable` tells the titles
     IMDb does not have: null, or with null fields)."""
     found = required(data, ("titles",), list)
@@ -247,10 +247,12 @@ def answer_rows(answer: dict, asked: Sequence[str] | None = None) -> list[dict]:
         return [listed_title_row(title, rank) for rank, title in enumerate(found.titles, 1)]
     if "titles" in data:
         sent = required(data, ("titles",), list)
-        ids = list(asked) if asked is not None else [(t or {}).get("id") for t in sent]
+        ids: list[str | None] = (
+            list(asked) if asked is not None else [(t or {}).get("id") for t in sent]
+        )
         return [
             {"title_id": title_id, "available": False}
-            if is_unavailable(title)
+            if title is None or is_unavailable(title)
             else details_row(title, index)
             for index, (title_id, title) in enumerate(zip(ids, titles(data, ids), strict=True))
         ]

@@ -60,9 +60,10 @@ class Money:
 
 class Movie(NamedTuple):
     """What the search page needs about a movie, fixed for all days. (A named tuple: there are
-    thousands, and they are made much faster than frozen dataclasses.)"""
+    thousands, and they are made much faster than frozen dataclasses.) `ordinal` is its place in
+    the catalogue, the index of its score."""
 
-    index: int
+    ordinal: int
     title_id: str
     title: str
     original_title: str
@@ -240,7 +241,7 @@ class Catalogue:
         if ranking is None:
             scores = self._day_scores(day)
             ranking = self._present(genre_name, day, wanted)
-            ranking.sort(key=lambda movie: -scores[movie.index])
+            ranking.sort(key=lambda movie: -scores[movie.ordinal])
             with self._lock:
                 self._rankings[key] = ranking
                 if len(self._rankings) > SEARCH_CACHE_SIZE:
@@ -296,7 +297,7 @@ class Catalogue:
     def _present(
         self, genre_name: str | None, day: date, languages: frozenset[str] | None
     ) -> list[Movie]:
-        english_only = languages == {"en"}
+        english_only = languages == frozenset({"en"})
         pool = self._pools.get((genre_name, english_only), [])
         debuted = pool[: bisect_right(self._pool_debuts.get((genre_name, english_only), []), day)]
         return [
@@ -307,7 +308,7 @@ class Catalogue:
         ]
 
     def _movie_day(self, movie: Movie, day: date) -> MovieDay:
-        popularity = self._day_scores(day)[movie.index]
+        popularity = self._day_scores(day)[movie.ordinal]
         return MovieDay(movie, day, _rating(movie, day), _votes(movie, day), popularity)
 
     def _day_scores(self, day: date) -> list[float]:
@@ -325,7 +326,7 @@ class Catalogue:
                 bisect_right(debuts, day - timedelta(BOOST_DAYS)) : bisect_right(debuts, day)
             ]
             for movie in (*self._old_boosted, *recent):
-                scores[movie.index] += _boost(movie, day)
+                scores[movie.ordinal] += _boost(movie, day)
             with self._lock:
                 self._scores[day] = scores
                 if len(self._scores) > SCORES_CACHE_SIZE:
@@ -356,7 +357,9 @@ def _signed_unit(*parts: int) -> float:
 def _released_on(movie: Movie) -> date | None:
     if movie.unreleased:
         return None
-    return movie.release_date or (movie.release_year and date(movie.release_year, 1, 1))
+    if movie.release_date is not None:
+        return movie.release_date
+    return date(movie.release_year, 1, 1) if movie.release_year else None
 
 
 def _boost(movie: Movie, day: date) -> float:
@@ -600,7 +603,9 @@ class _MovieMaker:
             day += timedelta(1)
         return self.movies
 
-    def _back_catalogue_dates(self) -> tuple:
+    def _back_catalogue_dates(
+        self,
+    ) -> tuple[int, int | None, date | None, date, bool, date | None]:
         draw = self.draw
         unreleased = draw.random() < 0.02
         if unreleased:
@@ -630,7 +635,9 @@ class _MovieMaker:
                 self.used_ids.add(number)
                 return number
 
-    def _stream_dates(self, day: date, noir: bool) -> tuple:
+    def _stream_dates(
+        self, day: date, noir: bool
+    ) -> tuple[int | None, date | None, date, bool, date | None]:
         draw = self.draw
         unreleased = not noir and draw.random() < 0.02
         if unreleased:
@@ -682,7 +689,7 @@ class _MovieMaker:
             metascore = int(min(100, max(1, round(rating * 10 - 8 + draw.gauss(0, 12)))))
         self.movies.append(
             Movie(
-                index=self.first_index + len(self.movies),
+                ordinal=self.first_index + len(self.movies),
                 title_id=f"tt{number:07d}",
                 title=title,
                 original_title=original_title,

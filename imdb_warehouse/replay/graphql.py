@@ -151,7 +151,7 @@ class _Root:
         for title_id in ids:
             if not isinstance(title_id, str) or not VALID_ID.match(title_id):
                 raise _user_error(f"{title_id} is not a valid ID")
-        found = [_title(self.catalogue.title(t, self.day), t) for t in ids]
+        found: list[dict | None] = [_title(self.catalogue.title(t, self.day), t) for t in ids]
         if self.fault == "null-title" and found:
             found[0] = None
         return found

@@ -1313,9 +1313,9 @@ def _pretty_json(value, depth: int = 0, width: int = 100) -> str:
     if not value:
         return "{}" if isinstance(value, dict) else "[]"
     is_dict = isinstance(value, dict)
-    children = value.values() if is_dict else value
+    children = value.values() if isinstance(value, dict) else value
     if not any(isinstance(child, dict | list) for child in children):
-        if is_dict:
+        if isinstance(value, dict):
             one_line = ", ".join(
                 f"{encode_basestring(k)}: {_scalar_json(v)}" for k, v in value.items()
             )
@@ -1325,7 +1325,7 @@ def _pretty_json(value, depth: int = 0, width: int = 100) -> str:
         if len(one_line) + 2 * depth <= width:
             return one_line
     inner = "\n" + "  " * (depth + 1)
-    if is_dict:
+    if isinstance(value, dict):
         parts = [
             f"{inner}{encode_basestring(key)}: {_pretty_json(item, depth + 1, width)}"
             for key, item in value.items()

@@ -267,7 +267,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _http_fault(self, fault: Fault | None) -> "_Response | None":
         """The answer of a fault that replaces the whole answer, if `fault` is one."""
-        kind = fault.kind if fault else None
+        if fault is None:
+            return None
+        kind = fault.kind
         if kind == "429":
             headers = {"Retry-After": str(math.ceil(fault.delay))}
             return _Response(429, _message_page("Too Many Requests"), headers=headers)
@@ -334,7 +336,7 @@ class _Handler(BaseHTTPRequestHandler):
                 json.dumps(answer, ensure_ascii=False),
                 JSON,
                 truncate=kind == "truncated",
-                delay=fault.delay if kind == "slow" else 0.0,
+                delay=fault.delay if fault is not None and kind == "slow" else 0.0,
             ),
         )
 
@@ -370,7 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body,
                 PLAIN if status == 400 else HTML,
                 truncate=kind == "truncated",
-                delay=fault.delay if kind == "slow" else 0.0,
+                delay=fault.delay if fault is not None and kind == "slow" else 0.0,
             ),
         )
 
@@ -413,6 +415,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _control(self, method: str) -> None:
         replay = self.server.replay
         action = urlsplit(self.path).path.removeprefix(CONTROL_PREFIX).strip("/")
+        answer: list | dict
         try:
             body = self._json_body() if method == "POST" else None
             if (method, action) == ("GET", "requests"):

@@ -306,7 +306,7 @@ class ImdbClient(dg.ConfigurableResource):
                         f"{url}: cannot connect ({reason}); check the network and the URL"
                     ) from None
                 exchange, problem = None, f"no answer within {self.read_timeout_seconds:g} s"
-            if problem is None:
+            if exchange is not None and problem is None:  # a final answer, good or bad
                 return replace(exchange, attempts=len(retry.history) + 1)
             try:
                 retry = retry.increment(method, url, error=ImdbError(problem))
