@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import requests
 
 from imdb_warehouse.replay.server import CONTROL_PREFIX
-from imdb_warehouse.resources.postgres import temporary_database
+from imdb_warehouse_tests.databases import temporary_database
 
 
 @dataclass(frozen=True)

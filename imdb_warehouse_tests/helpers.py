@@ -1,13 +1,19 @@
 """What several test modules build the same way."""
 
+import socket
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import dagster as dg
 
 from imdb_warehouse.partitions import open_days
+from imdb_warehouse.replay.licensed import License
 from imdb_warehouse.replay.server import ReplayServer
+from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.archive import Capture, PageArchive
 from imdb_warehouse.resources.imdb_client import Exchange, ImdbClient
+
+REPLAY_DAY = date(2025, 3, 1)  # the day the replay serves, unless a module says another
 
 
 def materialize(
@@ -19,6 +25,13 @@ def materialize(
     if partition_key:
         open_days(instance, [date.fromisoformat(partition_key)])
     return dg.materialize(assets, partition_key=partition_key, instance=instance, **kw)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 (for a server a test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def replay_client(
@@ -37,6 +50,43 @@ def replay_client(
         "read_timeout_seconds": 2,
     }
     return ImdbClient(**{**settings, **overrides})
+
+
+def replay_environment(replay: ReplayServer) -> dict[str, str]:
+    """The settings that point a process's IMDb client at the replay, without waits."""
+    return {
+        "IMDB_BASE_URL": replay.url,
+        "IMDB_GRAPHQL_URL": f"{replay.url}/",
+        "IMDB_MIN_INTERVAL_SECONDS": "0",
+    }
+
+
+def license_environment(license: License) -> dict[str, str]:
+    """The settings of a licensed subscription with `license`'s credentials, and no AWS
+    configuration of the machine's (files, instance metadata) to find others in."""
+    return {
+        "IMDB_API_KEY": license.api_key,
+        "IMDB_DATA_SET_ID": license.data_set_id,
+        "IMDB_REVISION_ID": license.revision_id,
+        "IMDB_ASSET_ID": license.asset_id,
+        "AWS_ACCESS_KEY_ID": license.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": license.secret_access_key,
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def pipeline_resources(database_url: str, imdb: ImdbClient, archive: Path) -> dict:
+    """The resources of the pipeline's runs: the warehouse at `database_url`, this IMDb client,
+    the archive at `archive`."""
+    postgres = PostgresResource(database_url=database_url)
+    return {
+        "postgres": postgres,
+        "io_manager": PostgresPolarsIOManager(postgres=postgres),
+        "imdb": imdb,
+        "archive": PageArchive(root=str(archive)),
+    }
 
 
 def archive_answer(

@@ -10,15 +10,18 @@ import pytest
 
 from imdb_warehouse.assets import raw, staging, warehouse
 from imdb_warehouse.imdb import graphql
-from imdb_warehouse.replay.server import ReplayServer
-from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
-from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
-from imdb_warehouse_tests.helpers import archive_answer, materialize, replay_client
+from imdb_warehouse_tests.helpers import (
+    REPLAY_DAY,
+    archive_answer,
+    materialize,
+    pipeline_resources,
+    replay_client,
+)
 from imdb_warehouse_tests.imdb.test_graphql import gql_list, gql_title
 from imdb_warehouse_tests.imdb.test_parse import item, page, search, title
 
-DAY = date(2025, 3, 1)
+DAY = REPLAY_DAY
 ASSETS = [raw.imdb_search_results, staging.movie_rankings]
 one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
 DRAMA = {"ops": {"raw__imdb_search_results": {"config": {"genres": ["drama"]}}}}
@@ -40,17 +43,12 @@ def drama(title_id: str, **changes) -> dict:
 
 @pytest.fixture
 def pipeline(database_url, tmp_path):
-    archive = PageArchive(root=str(tmp_path / "archive"))
-    postgres = PostgresResource(database_url=database_url)
-    resources = {
-        "postgres": postgres,
-        "io_manager": PostgresPolarsIOManager(postgres=postgres),
-        # the days read are past: no request is made (the address answers nothing)
-        "imdb": ImdbClient(
-            graphql_url="http://127.0.0.1:9/", base_url="http://127.0.0.1:9", today="2025-03-05"
-        ),
-        "archive": archive,
-    }
+    # the days read are past: no request is made (the address answers nothing)
+    nowhere = ImdbClient(
+        graphql_url="http://127.0.0.1:9/", base_url="http://127.0.0.1:9", today="2025-03-05"
+    )
+    resources = pipeline_resources(database_url, nowhere, tmp_path / "archive")
+    archive = resources["archive"]
 
     def run(body: bytes, source: str = "html", day: date = DAY) -> dg.ExecuteInProcessResult:
         if source == "graphql":
@@ -306,23 +304,16 @@ def test_a_bad_answer_fails_clearly_and_leaves_the_warehouse_as_it_was(
 @one_backend
 @pytest.mark.parametrize("source", ["graphql", "html"])
 def test_an_answer_over_the_size_limit_is_refused_and_nothing_changes(
-    database_url, sql, tmp_path, source
+    database_url, sql, tmp_path, own_replay, source
 ):
-    with ReplayServer(day=DAY) as replay:
-        postgres = PostgresResource(database_url=database_url)
-        resources = {
-            "postgres": postgres,
-            "io_manager": PostgresPolarsIOManager(postgres=postgres),
-            "imdb": replay_client(replay, DAY, source, max_response_bytes=20_000),
-            "archive": PageArchive(root=str(tmp_path / "archive")),
-        }
-        result = materialize(
-            ASSETS,
-            resources=resources,
-            partition_key=DAY.isoformat(),
-            run_config=DRAMA,
-            raise_on_error=False,
-        )
+    imdb = replay_client(own_replay, DAY, source, max_response_bytes=20_000)
+    result = materialize(
+        ASSETS,
+        resources=pipeline_resources(database_url, imdb, tmp_path / "archive"),
+        partition_key=DAY.isoformat(),
+        run_config=DRAMA,
+        raise_on_error=False,
+    )
     assert not result.success
     assert "over the limit of 20,000 bytes" in _failure(result)
     assert sql("SELECT to_regclass('raw.imdb_search_results')") == [(None,)]

@@ -10,7 +10,8 @@ from psycopg import sql
 from bench.plain_refresh import refresh_day
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.schedules import refresh_in_process
-from imdb_warehouse_tests.conftest import new_database
+from imdb_warehouse_tests.databases import new_database
+from imdb_warehouse_tests.helpers import replay_environment
 
 pytestmark = pytest.mark.slow  # the bench's refreshes
 
@@ -61,9 +62,8 @@ def test_the_plain_refresh_does_what_the_dagster_refresh_does(
             assert all(r.success for r in results)
 
     with ReplayServer(day=DAYS[0]) as replay, new_database(backend_url) as plain_url:
-        monkeypatch.setenv("IMDB_BASE_URL", replay.url)
-        monkeypatch.setenv("IMDB_GRAPHQL_URL", f"{replay.url}/")
-        monkeypatch.setenv("IMDB_MIN_INTERVAL_SECONDS", "0")
+        for name, value in replay_environment(replay).items():
+            monkeypatch.setenv(name, value)
         dagster = _refresh(through_dagster, database_url, replay, tmp_path / "a", monkeypatch)
         plain = _refresh(
             lambda day: refresh_day(day, GENRES), plain_url, replay, tmp_path / "b", monkeypatch

@@ -16,10 +16,16 @@ import pytest
 from imdb_warehouse.replay.licensed import License
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.postgres import stop_embedded_server
+from imdb_warehouse_tests.helpers import (
+    REPLAY_DAY,
+    license_environment,
+    replay_client,
+    replay_environment,
+)
 
 CLI = str(Path(sys.executable).parent / "imdb-warehouse")
 PROJECT = Path(__file__).resolve().parents[1]
-DAY = date(2025, 3, 1)
+DAY = REPLAY_DAY
 
 
 def test_the_demo_builds_a_week_and_every_documented_query_returns_rows(tmp_path):
@@ -108,38 +114,22 @@ def _env(**settings: str) -> dict[str, str]:
 
 
 def _doctor(replay: ReplayServer, **settings: str) -> tuple[int, list[str]]:
-    env = _env(
-        IMDB_GRAPHQL_URL=f"{replay.url}/", IMDB_BASE_URL=replay.url, IMDB_WAREHOUSE_TODAY=str(DAY)
-    )
+    env = _env(**replay_environment(replay), IMDB_WAREHOUSE_TODAY=str(DAY))
     result = subprocess.run(
         [CLI, "doctor"], env=env | settings, capture_output=True, text=True, timeout=60
     )
     return result.returncode, result.stdout.splitlines()
 
 
-@pytest.fixture(scope="module")
-def replay():
-    with ReplayServer(day=DAY) as server:
-        yield server
-
-
-@pytest.fixture
-def doctor_replay(replay):
-    replay.set_faults([])
-    replay.reset()
-    yield replay
-    replay.set_faults([])
-
-
-def test_doctor_asks_each_source_once_and_says_it_answers(doctor_replay):
-    status, lines = _doctor(doctor_replay)
+def test_doctor_asks_each_source_once_and_says_it_answers(replay):
+    status, lines = _doctor(replay)
     assert status == 0 and len(lines) == 2, lines
     assert lines[0].startswith(
-        f"doctor: graphql (public, {doctor_replay.url}/, chosen by IMDB_SOURCE): answers: "
+        f"doctor: graphql (public, {replay.url}/, chosen by IMDB_SOURCE): answers: "
     )
     assert "English-language drama movies" in lines[0]
-    assert lines[1].startswith(f"doctor: html ({doctor_replay.url}): answers: ")
-    assert [(r.method, r.operation) for r in doctor_replay.requests] == [
+    assert lines[1].startswith(f"doctor: html ({replay.url}): answers: ")
+    assert [(r.method, r.operation) for r in replay.requests] == [
         ("POST", "GenreList"),
         ("GET", None),
     ]
@@ -165,13 +155,13 @@ def test_doctor_asks_each_source_once_and_says_it_answers(doctor_replay):
     ],
 )
 def test_doctor_names_what_is_wrong_and_what_to_do(
-    doctor_replay, faults, settings, status, source, outcome, advice
+    replay, faults, settings, status, source, outcome, advice
 ):
-    doctor_replay.set_faults(faults)
-    code, lines = _doctor(doctor_replay, **settings)
+    replay.set_faults(faults)
+    code, lines = _doctor(replay, **settings)
     [line] = [line for line in lines if line.startswith(f"doctor: {source} ")]
     assert code == status and f"): {outcome}: " in line and advice in line, lines
-    assert len(doctor_replay.requests) <= 2  # one request a source, no retries
+    assert len(replay.requests) <= 2  # one request a source, no retries
 
 
 def test_doctor_says_refused_when_the_header_rule_changes():
@@ -180,39 +170,31 @@ def test_doctor_says_refused_when_the_header_rule_changes():
     assert code == 1 and ": refused: " in lines[0] and "x-imdb-client-name" in lines[0]
 
 
-def test_doctor_says_unauthorized_when_the_licensed_signature_does_not_verify(doctor_replay):
+def test_doctor_says_unauthorized_when_the_licensed_signature_does_not_verify(replay):
     license = License()
     settings = {
-        "IMDB_GRAPHQL_URL": f"{doctor_replay.url}/v1",
-        "IMDB_API_KEY": license.api_key,
-        "IMDB_DATA_SET_ID": license.data_set_id,
-        "IMDB_REVISION_ID": license.revision_id,
-        "IMDB_ASSET_ID": license.asset_id,
-        "AWS_ACCESS_KEY_ID": license.access_key_id,
+        **license_environment(license),
+        "IMDB_GRAPHQL_URL": f"{replay.url}/v1",
         "AWS_SECRET_ACCESS_KEY": "x" + license.secret_access_key,
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-        "AWS_EC2_METADATA_DISABLED": "true",
     }
-    code, lines = _doctor(doctor_replay, **settings)
+    code, lines = _doctor(replay, **settings)
     assert code == 1 and "graphql (licensed, " in lines[0] and ": unauthorized: " in lines[0]
     assert "InvalidSignatureException" in lines[0]
     assert license.secret_access_key not in "\n".join(lines)
     settings["AWS_SECRET_ACCESS_KEY"] = license.secret_access_key
-    code, lines = _doctor(doctor_replay, **settings)
+    code, lines = _doctor(replay, **settings)
     assert code == 0 and ": answers: " in lines[0], lines
 
 
-def test_parse_reads_an_archived_graphql_answer_or_says_what_is_wrong(doctor_replay, tmp_path):
+def test_parse_reads_an_archived_graphql_answer_or_says_what_is_wrong(replay, tmp_path):
     from imdb_warehouse.imdb import graphql
     from imdb_warehouse.resources.archive import PageArchive
-    from imdb_warehouse_tests.helpers import replay_client
 
-    imdb, archive = replay_client(doctor_replay, DAY), PageArchive(root=str(tmp_path))
+    imdb, archive = replay_client(replay, DAY), PageArchive(root=str(tmp_path))
     lists = imdb.graphql(graphql.LIST_QUERY, graphql.list_variables("drama"), "GenreList")
     ids = [t["id"] for t in graphql.genre_list(graphql.answer_data(lists.body)).titles]
     details = imdb.graphql(graphql.DETAILS_QUERY, {"ids": [*ids[:3], "tt9999999"]}, "TitleDetails")
-    doctor_replay.set_faults(["drift"])
+    replay.set_faults(["drift"])
     drifted = imdb.graphql(graphql.LIST_QUERY, graphql.list_variables("drama"), "GenreList")
     kept = [
         archive.store("graphql/x", DAY, n, e)
@@ -298,13 +280,11 @@ def test_make_dev_shows_the_warehouse_url_without_its_password():
 
 
 @pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
-def test_refresh_of_a_genre_subset_reads_exactly_those_lists(
-    database_url, sql, tmp_path, doctor_replay
-):
+def test_refresh_of_a_genre_subset_reads_exactly_those_lists(database_url, sql, tmp_path, replay):
     env = _env(
         IMDB_WAREHOUSE_DATABASE_URL=database_url,
         IMDB_WAREHOUSE_ARCHIVE=str(tmp_path / "archive"),
-        IMDB_GRAPHQL_URL=f"{doctor_replay.url}/",
+        IMDB_GRAPHQL_URL=f"{replay.url}/",
         IMDB_WAREHOUSE_TODAY=str(DAY),
         DAGSTER_HOME=str(tmp_path),
     )
@@ -313,7 +293,7 @@ def test_refresh_of_a_genre_subset_reads_exactly_those_lists(
         env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    lists = [r for r in doctor_replay.requests if r.operation == "GenreList"]
+    lists = [r for r in replay.requests if r.operation == "GenreList"]
     assert len(lists) == 2
     assert sql("SELECT DISTINCT genre FROM staging.movie_rankings ORDER BY 1") == [
         ("action",),
@@ -337,7 +317,7 @@ def test_refresh_of_a_genre_subset_reads_exactly_those_lists(
 @pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
 @pytest.mark.parametrize("broken", ["database", "archive"])
 def test_refresh_names_a_database_or_archive_error_in_one_line(
-    database_url, tmp_path, doctor_replay, broken
+    database_url, tmp_path, replay, broken
 ):
     archive = tmp_path / "archive"
     if broken == "archive":
@@ -347,7 +327,7 @@ def test_refresh_names_a_database_or_archive_error_in_one_line(
             "postgresql://nobody@127.0.0.1:9/none" if broken == "database" else database_url
         ),
         IMDB_WAREHOUSE_ARCHIVE=str(archive),
-        IMDB_GRAPHQL_URL=f"{doctor_replay.url}/",
+        IMDB_GRAPHQL_URL=f"{replay.url}/",
         IMDB_WAREHOUSE_TODAY=str(DAY),
         DAGSTER_HOME=str(tmp_path),
     )
@@ -366,17 +346,17 @@ def test_refresh_names_a_database_or_archive_error_in_one_line(
 
 @pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
 def test_rebuild_remakes_past_days_from_the_archive_in_one_run_without_a_request(
-    database_url, sql, tmp_path, doctor_replay
+    database_url, sql, tmp_path, replay
 ):
     days = [DAY, date(2025, 3, 2)]
     env = _env(
         IMDB_WAREHOUSE_DATABASE_URL=database_url,
         IMDB_WAREHOUSE_ARCHIVE=str(tmp_path / "archive"),
-        IMDB_GRAPHQL_URL=f"{doctor_replay.url}/",
+        IMDB_GRAPHQL_URL=f"{replay.url}/",
         DAGSTER_HOME=str(tmp_path),
     )
     for day in days:
-        doctor_replay.set_day(day)
+        replay.set_day(day)
         done = subprocess.run(
             [CLI, "refresh"], env=env | {"IMDB_WAREHOUSE_TODAY": str(day)},
             capture_output=True, text=True, timeout=300,
@@ -385,7 +365,7 @@ def test_rebuild_remakes_past_days_from_the_archive_in_one_run_without_a_request
     tables = ["staging.movie_rankings", "staging.title_details", "warehouse.fact_movie_ranking"]
     before = {t: sql(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in tables}  # noqa: S608
     sql("DELETE FROM warehouse.fact_movie_ranking; DELETE FROM staging.movie_rankings")
-    doctor_replay.reset()
+    replay.reset()
     later = env | {"IMDB_WAREHOUSE_TODAY": "2025-03-10"}
     rebuilt = subprocess.run(
         [CLI, "rebuild", "--from", "2025-03-01", "--to", "2025-03-02"],
@@ -393,7 +373,7 @@ def test_rebuild_remakes_past_days_from_the_archive_in_one_run_without_a_request
     )  # fmt: skip
     assert rebuilt.returncode == 0, rebuilt.stdout[-2000:] + rebuilt.stderr[-2000:]
     assert rebuilt.stdout.count("refresh_day: succeeded") == 1  # the two days in one run
-    assert doctor_replay.requests == []
+    assert replay.requests == []
     assert {t: sql(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in tables} == before  # noqa: S608
     refused = subprocess.run(
         [CLI, "rebuild", "--from", "2025-02-27", "--to", "2025-03-02"],

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from psycopg import sql
 
-from imdb_warehouse_tests.conftest import SERVER_ANSWERS, SERVER_URL
+from imdb_warehouse_tests.helpers import free_port
 
 pytestmark = pytest.mark.slow  # the deployment's services as processes
 
@@ -99,7 +99,7 @@ def _psql() -> str:
 
 
 @pytest.fixture
-def deployment_databases():
+def deployment_databases(server_url):
     """deploy/roles.sql on the server, with names of the test's own; all dropped afterwards."""
     suffix = uuid.uuid4().hex[:8]
     names = {
@@ -110,14 +110,14 @@ def deployment_databases():
         "analyst_role": f"analyst_{suffix}",
         "maintenance_db": f"maintenance_{suffix}",  # plays the server's `postgres` database
     }
-    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+    with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(names["maintenance_db"])))
     passwords = {"dagster_password": "pw", "warehouse_password": "pw", "analyst_password": "pw"}
     variables = [arg for k, v in {**names, **passwords}.items() for arg in ("-v", f"{k}={v}")]
     subprocess.run(
         [
             _psql(),
-            SERVER_URL,
+            server_url,
             "-v",
             "ON_ERROR_STOP=1",
             *variables,
@@ -130,7 +130,7 @@ def deployment_databases():
     try:
         yield names
     finally:
-        with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        with psycopg.connect(server_url, autocommit=True) as admin:
             for database in (names["dagster_db"], names["warehouse_db"], names["maintenance_db"]):
                 admin.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
@@ -139,14 +139,6 @@ def deployment_databases():
                 )
             for role in ("analyst_role", "warehouse_role", "dagster_role"):
                 admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(names[role])))
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
@@ -169,13 +161,14 @@ mutation($params: ExecutionParams!) {
 }"""
 
 
-@pytest.mark.skipif(not SERVER_ANSWERS, reason=f"needs the Postgres server at {SERVER_URL}")
-def test_the_topology_runs_a_run_launched_through_the_webserver(tmp_path, deployment_databases):
+def test_the_topology_runs_a_run_launched_through_the_webserver(
+    tmp_path, server_url, deployment_databases
+):
     names = deployment_databases
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(PROJECT / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    code_port, web_port = _free_port(), _free_port()
+    code_port, web_port = free_port(), free_port()
     workspace = tmp_path / "workspace.yaml"
     workspace.write_text(
         (PROJECT / "deploy" / "workspace.yaml")
@@ -269,7 +262,7 @@ def test_the_topology_runs_a_run_launched_through_the_webserver(tmp_path, deploy
         elsewhere = warehouse.rsplit("/", 1)[0] + "/" + database
         with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
             psycopg.connect(elsewhere).close()
-    with psycopg.connect(SERVER_URL.rsplit("/", 1)[0] + "/" + names["dagster_db"]) as dagster_db:
+    with psycopg.connect(server_url.rsplit("/", 1)[0] + "/" + names["dagster_db"]) as dagster_db:
         assert dagster_db.execute(
             "SELECT status FROM runs WHERE run_id = %s", [run_id]
         ).fetchone() == ("SUCCESS",)

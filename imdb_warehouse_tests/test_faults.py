@@ -2,28 +2,28 @@
 once or failed with a message naming the cause, never partial; once the faults clear, running
 the day again completes it."""
 
-from datetime import date
-
 import dagster as dg
 import pytest
 from psycopg import sql as pgsql
 
 from imdb_warehouse.assets import analytics, raw, staging, warehouse
 from imdb_warehouse.replay.server import ReplayServer
-from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
-from imdb_warehouse.resources.archive import PageArchive
-from imdb_warehouse_tests.helpers import materialize_day, replay_client
+from imdb_warehouse_tests.helpers import (
+    REPLAY_DAY,
+    materialize_day,
+    pipeline_resources,
+    replay_client,
+)
 
-DAY = date(2025, 3, 1)
+DAY = REPLAY_DAY
 GENRES = ["drama", "family", "fantasy"]  # a range of the genre partitions
 ASSETS = dg.load_assets_from_modules([raw, staging, warehouse, analytics])
 one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
 
 
-@pytest.fixture
-def replay():
-    with ReplayServer(day=DAY, seed=3) as server:
-        yield server
+@pytest.fixture(scope="module")
+def replay_seed() -> int:
+    return 3
 
 
 PASSING = {
@@ -45,13 +45,8 @@ CAUSES = ("bot challenge", "HTTP 503", "__NEXT_DATA__", "Rate exceeded", "Cannot
 
 
 def _resources(database_url: str, replay: ReplayServer, tmp_path, source: str) -> dict:
-    postgres = PostgresResource(database_url=database_url)
-    return {
-        "postgres": postgres,
-        "io_manager": PostgresPolarsIOManager(postgres=postgres),
-        "imdb": replay_client(replay, DAY, source, max_retries=8, read_timeout_seconds=1),
-        "archive": PageArchive(root=str(tmp_path / "archive")),
-    }
+    imdb = replay_client(replay, DAY, source, max_retries=8, read_timeout_seconds=1)
+    return pipeline_resources(database_url, imdb, tmp_path / "archive")
 
 
 def _refresh(resources: dict) -> list[dg.ExecuteInProcessResult]:
@@ -86,12 +81,12 @@ def _failure(results) -> str:
 @one_backend
 @pytest.mark.parametrize("source", ["graphql", "html"])
 def test_passing_faults_at_a_rate_are_retried_and_the_day_lands_once(
-    database_url, sql, replay, tmp_path, source
+    database_url, sql, own_replay, tmp_path, source
 ):
-    replay.set_faults(PASSING[source])
-    results = _refresh(_resources(database_url, replay, tmp_path, source))
+    own_replay.set_faults(PASSING[source])
+    results = _refresh(_resources(database_url, own_replay, tmp_path, source))
     assert [r.success for r in results] == [True], _failure(results)
-    faults = [r.fault for r in replay.requests if r.fault]
+    faults = [r.fault for r in own_replay.requests if r.fault]
     assert len({str(f).split(":")[0] for f in faults}) >= 3, faults  # the mix did happen
     lists = _each_list_whole_or_absent(sql)
     assert len(lists) == 2 * len(GENRES)
@@ -102,10 +97,10 @@ def test_passing_faults_at_a_rate_are_retried_and_the_day_lands_once(
 @one_backend
 @pytest.mark.parametrize("source", ["graphql", "html"])
 def test_lasting_faults_fail_naming_the_cause_and_a_rerun_completes_the_day(
-    database_url, sql, replay, tmp_path, source
+    database_url, sql, own_replay, tmp_path, source
 ):
-    resources = _resources(database_url, replay, tmp_path, source)
-    replay.set_faults(LASTING[source])
+    resources = _resources(database_url, own_replay, tmp_path, source)
+    own_replay.set_faults(LASTING[source])
     results = _refresh(resources)
     assert not results[-1].success
     message = _failure(results)
@@ -113,7 +108,7 @@ def test_lasting_faults_fail_naming_the_cause_and_a_rerun_completes_the_day(
     assert any(where in message for where in (" list of ", "details of ", "title page ")), message
     _each_list_whole_or_absent(sql)  # nothing partial
 
-    replay.set_faults([])
+    own_replay.set_faults([])
     results = _refresh(resources)
     assert all(r.success for r in results), _failure(results)
     assert len(_each_list_whole_or_absent(sql)) == 2 * len(GENRES)

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -19,20 +18,15 @@ import pytest
 from dagster._core.scheduler.instigation import InstigatorType
 
 from imdb_warehouse.replay.server import ReplayServer
+from imdb_warehouse_tests.helpers import REPLAY_DAY, replay_environment
 
 pytestmark = pytest.mark.slow  # refreshes killed, stopped, and a daemon
 
 CLI = str(Path(sys.executable).parent / "imdb-warehouse")
 PROJECT = Path(__file__).resolve().parents[1]
-DAY = date(2025, 3, 1)
+DAY = REPLAY_DAY
 GENRES = ["action", "adventure"]
 one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
-
-
-@pytest.fixture
-def replay():
-    with ReplayServer(day=DAY) as server:
-        yield server
 
 
 @pytest.fixture
@@ -51,10 +45,8 @@ def environment(database_url: str, replay: ReplayServer, dagster_home: Path, tmp
         "IMDB_WAREHOUSE_HOME": str(tmp_path / "home"),
         "IMDB_WAREHOUSE_DATABASE_URL": database_url,
         "IMDB_WAREHOUSE_ARCHIVE": str(tmp_path / "archive"),
-        "IMDB_GRAPHQL_URL": f"{replay.url}/",
-        "IMDB_BASE_URL": replay.url,
+        **replay_environment(replay),
         "IMDB_WAREHOUSE_TODAY": DAY.isoformat(),
-        "IMDB_MIN_INTERVAL_SECONDS": "0",
     }
 
 
@@ -92,19 +84,19 @@ def finish(process: subprocess.Popen, seconds: float = 240) -> str:
 
 @one_backend
 def test_a_refresh_killed_mid_scrape_does_not_block_the_next_one(
-    database_url, replay, dagster_home, tmp_path, sql
+    database_url, own_replay, dagster_home, tmp_path, sql
 ):
-    replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
-    killed = start_refresh(database_url, replay, dagster_home, tmp_path)
-    wait_for_the_stalled_request(replay)
+    own_replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
+    killed = start_refresh(database_url, own_replay, dagster_home, tmp_path)
+    wait_for_the_stalled_request(own_replay)
     os.killpg(killed.pid, signal.SIGKILL)
     killed.wait(timeout=30)
     assert lists_run(dagster_home).status == dg.DagsterRunStatus.STARTED  # left as it died
     assert slots_held(dagster_home) == 1
 
-    replay.set_faults([])
+    own_replay.set_faults([])
     started = time.monotonic()
-    out = finish(start_refresh(database_url, replay, dagster_home, tmp_path))
+    out = finish(start_refresh(database_url, own_replay, dagster_home, tmp_path))
     assert time.monotonic() - started < 120, out
     assert "refresh_day: succeeded" in out
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
@@ -124,11 +116,11 @@ def test_a_refresh_killed_mid_scrape_does_not_block_the_next_one(
 @one_backend
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_refresh_asked_to_stop_ends_its_run_and_frees_its_slot(
-    database_url, replay, dagster_home, tmp_path, signum
+    database_url, own_replay, dagster_home, tmp_path, signum
 ):
-    replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
-    stopped = start_refresh(database_url, replay, dagster_home, tmp_path)
-    wait_for_the_stalled_request(replay)
+    own_replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
+    stopped = start_refresh(database_url, own_replay, dagster_home, tmp_path)
+    wait_for_the_stalled_request(own_replay)
     os.kill(stopped.pid, signum)
     out, _ = stopped.communicate(timeout=30)
     assert stopped.returncode != 0
@@ -138,20 +130,20 @@ def test_a_refresh_asked_to_stop_ends_its_run_and_frees_its_slot(
         dg.DagsterRunStatus.CANCELED,
     )
     assert slots_held(dagster_home) == 0
-    replay.set_faults([])
+    own_replay.set_faults([])
     assert "refresh_day: succeeded" in finish(
-        start_refresh(database_url, replay, dagster_home, tmp_path)
+        start_refresh(database_url, own_replay, dagster_home, tmp_path)
     )
 
 
 @one_backend
 def test_a_refresh_waiting_for_the_pool_answers_sigterm(
-    database_url, replay, dagster_home, tmp_path
+    database_url, own_replay, dagster_home, tmp_path
 ):
-    replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
-    holder = start_refresh(database_url, replay, dagster_home, tmp_path)
-    wait_for_the_stalled_request(replay)
-    waiting = start_refresh(database_url, replay, dagster_home, tmp_path)
+    own_replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
+    holder = start_refresh(database_url, own_replay, dagster_home, tmp_path)
+    wait_for_the_stalled_request(own_replay)
+    waiting = start_refresh(database_url, own_replay, dagster_home, tmp_path)
     time.sleep(8)  # it is up, and waits for the slot the first one holds
     assert waiting.poll() is None
     waiting.send_signal(signal.SIGTERM)
@@ -159,9 +151,9 @@ def test_a_refresh_waiting_for_the_pool_answers_sigterm(
     assert waiting.returncode != 0 and "Traceback" not in out, out[-3000:]
     os.killpg(holder.pid, signal.SIGKILL)
     holder.wait(timeout=30)
-    replay.set_faults([])
+    own_replay.set_faults([])
     assert "refresh_day: succeeded" in finish(
-        start_refresh(database_url, replay, dagster_home, tmp_path)
+        start_refresh(database_url, own_replay, dagster_home, tmp_path)
     )
 
 
@@ -181,20 +173,20 @@ with dg.DagsterInstance.get() as instance:
 
 @one_backend
 def test_a_launched_run_whose_process_died_is_released_by_the_sensor(
-    database_url, replay, dagster_home, tmp_path
+    database_url, own_replay, dagster_home, tmp_path
 ):
     """A run started elsewhere than `refresh` (the UI, the schedule) names its process when it
     first reads IMDb; the sensor finds it dead, marks it failed and frees its slot."""
     from imdb_warehouse.runs import PID_TAG
     from imdb_warehouse.schedules import release_dead_runs_sensor
 
-    replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
+    own_replay.set_faults(["slow:path=/graphql/GenreList,times=1,seconds=60"])
     run = subprocess.Popen(
         [sys.executable, "-c", LAUNCHED_RUN, DAY.isoformat()],
-        env=environment(database_url, replay, dagster_home, tmp_path),
+        env=environment(database_url, own_replay, dagster_home, tmp_path),
         start_new_session=True,
     )
-    wait_for_the_stalled_request(replay)
+    wait_for_the_stalled_request(own_replay)
     assert lists_run(dagster_home).tags[PID_TAG] == str(run.pid)
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         alive = release_dead_runs_sensor(dg.build_sensor_context(instance=instance))
@@ -251,10 +243,10 @@ def _wait(condition, seconds: float, what: str) -> None:
 
 @one_backend
 def test_a_failed_cli_refresh_posts_to_the_alert_webhook(
-    database_url, replay, dagster_home, tmp_path, webhook
+    database_url, own_replay, dagster_home, tmp_path, webhook
 ):
     url, received = webhook
-    env = environment(database_url, replay, dagster_home, tmp_path)
+    env = environment(database_url, own_replay, dagster_home, tmp_path)
     env["IMDB_WAREHOUSE_ALERT_WEBHOOK"] = url
     dg.DagsterInstance.from_config(str(dagster_home)).dispose()  # its storage, made once
     daemon = subprocess.Popen(
@@ -268,7 +260,7 @@ def test_a_failed_cli_refresh_posts_to_the_alert_webhook(
     try:
         _wait(lambda: _sensor_started(dagster_home, "report_failed_runs"), 180,
               "the daemon ticked report_failed_runs")  # fmt: skip
-        replay.set_faults(["empty-list:path=/graphql/GenreList"])
+        own_replay.set_faults(["empty-list:path=/graphql/GenreList"])
         refresh = subprocess.run(
             [CLI, "refresh", "--genre", "action"], env=env, capture_output=True, text=True,
             timeout=300,

@@ -9,7 +9,6 @@ import dagster as dg
 import pytest
 
 from imdb_warehouse.definitions import defs
-from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.schedules import (
     CALENDAR,
     DAY_ASSETS,
@@ -20,24 +19,22 @@ from imdb_warehouse.schedules import (
     views_current,
     views_needed,
 )
+from imdb_warehouse_tests.helpers import REPLAY_DAY, replay_environment
 
-DAY = date(2025, 3, 1)
+DAY = REPLAY_DAY
 NEXT_DAY = date(2025, 3, 2)
 
 
 @pytest.fixture
-def environment(monkeypatch, database_url, tmp_path):
-    with ReplayServer(day=DAY) as replay:
-        for name, value in {
-            "IMDB_WAREHOUSE_DATABASE_URL": database_url,
-            "IMDB_BASE_URL": replay.url,
-            "IMDB_GRAPHQL_URL": f"{replay.url}/",
-            "IMDB_WAREHOUSE_TODAY": DAY.isoformat(),
-            "IMDB_MIN_INTERVAL_SECONDS": "0",
-            "IMDB_WAREHOUSE_ARCHIVE": str(tmp_path / "archive"),
-        }.items():
-            monkeypatch.setenv(name, value)
-        yield replay
+def environment(monkeypatch, database_url, tmp_path, own_replay):
+    for name, value in {
+        "IMDB_WAREHOUSE_DATABASE_URL": database_url,
+        **replay_environment(own_replay),
+        "IMDB_WAREHOUSE_TODAY": DAY.isoformat(),
+        "IMDB_WAREHOUSE_ARCHIVE": str(tmp_path / "archive"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    return own_replay
 
 
 def test_a_tick_requests_one_run_of_the_whole_day(environment):

@@ -87,9 +87,12 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
     from imdb_warehouse.assets import raw, staging
     from imdb_warehouse.replay.licensed import License
     from imdb_warehouse.replay.server import ReplayServer
-    from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
-    from imdb_warehouse.resources.archive import PageArchive
-    from imdb_warehouse_tests.helpers import materialize, replay_client
+    from imdb_warehouse_tests.helpers import (
+        license_environment,
+        materialize,
+        pipeline_resources,
+        replay_client,
+    )
 
     day = date(2025, 3, 1)
 
@@ -98,31 +101,15 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
 
     license = License(api_key=f"key-{uuid.uuid4().hex}", secret_access_key=uuid.uuid4().hex)
     secrets = [license.api_key, license.secret_access_key]
-    for name, value in {
-        "IMDB_API_KEY": license.api_key,
-        "IMDB_DATA_SET_ID": license.data_set_id,
-        "IMDB_REVISION_ID": license.revision_id,
-        "IMDB_ASSET_ID": license.asset_id,
-        "AWS_ACCESS_KEY_ID": license.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": license.secret_access_key,
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
+    for name, value in license_environment(license).items():
         monkeypatch.setenv(name, value)
-    postgres = PostgresResource(database_url=database_url)
-    archive = PageArchive(root=str(tmp_path / "archive"))
     shown = []
     with (
         ReplayServer(day=day, license=license) as replay,
         dg.DagsterInstance.ephemeral() as instance,
     ):
-        resources = {
-            "postgres": postgres,
-            "io_manager": PostgresPolarsIOManager(postgres=postgres),
-            "imdb": replay_client(replay, day, graphql_url=f"{replay.url}/v1"),
-            "archive": archive,
-        }
+        imdb = replay_client(replay, day, graphql_url=f"{replay.url}/v1")
+        resources = pipeline_resources(database_url, imdb, tmp_path / "archive")
         assets = [
             raw.imdb_search_results,
             staging.movie_rankings,

@@ -21,8 +21,10 @@ import pytest
 from psycopg import sql as pgsql
 
 from imdb_warehouse.replay.server import ReplayServer
-from imdb_warehouse.resources.postgres import embedded_database_url, temporary_database
+from imdb_warehouse.resources.postgres import embedded_database_url
 from imdb_warehouse.schedules import refresh_in_process
+from imdb_warehouse_tests.databases import temporary_database
+from imdb_warehouse_tests.helpers import free_port, replay_environment
 
 pytestmark = pytest.mark.slow  # a browser against `make dev`
 
@@ -38,12 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -91,10 +87,8 @@ def ui(tmp_path, monkeypatch, embedded_home):
         for name, value in {
             "IMDB_WAREHOUSE_DATABASE_URL": url,
             "IMDB_WAREHOUSE_HOME": str(home),
-            "IMDB_BASE_URL": replay.url,
-            "IMDB_GRAPHQL_URL": f"{replay.url}/",
+            **replay_environment(replay),
             "IMDB_WAREHOUSE_TODAY": today.isoformat(),
-            "IMDB_MIN_INTERVAL_SECONDS": "0",
         }.items():
             monkeypatch.setenv(name, value)
         env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
@@ -109,7 +103,7 @@ def ui(tmp_path, monkeypatch, embedded_home):
             for line in cli.stdout.splitlines()
             if line.startswith("refresh_day: succeeded")
         ]
-        port = _free_port()
+        port = free_port()
         process = subprocess.Popen(
             [
                 "make",
@@ -263,9 +257,7 @@ def test_the_daily_report_opens_offline_with_its_charts(
     with ReplayServer(day=first) as replay, dg.DagsterInstance.ephemeral() as instance:
         for name, value in {
             "IMDB_WAREHOUSE_DATABASE_URL": database_url,
-            "IMDB_BASE_URL": replay.url,
-            "IMDB_GRAPHQL_URL": f"{replay.url}/",
-            "IMDB_MIN_INTERVAL_SECONDS": "0",
+            **replay_environment(replay),
         }.items():
             monkeypatch.setenv(name, value)
         for day in (first, first + timedelta(days=1)):

@@ -11,18 +11,15 @@ postmaster on one data directory, so two servers never run on one directory.
 import os
 import re
 import threading
-import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import dagster as dg
 import psycopg
 import pyarrow as pa
-from psycopg import sql
 
 from imdb_warehouse import settings
 
@@ -101,19 +98,6 @@ def redacted(url: str) -> str:
 def configured_database_url() -> str:
     """The warehouse URL in effect: IMDB_WAREHOUSE_DATABASE_URL, else the embedded server's."""
     return settings.DATABASE_URL.get() or embedded_database_url(warehouse_home())
-
-
-@contextmanager
-def temporary_database(admin_url: str, prefix: str = "imdbw_tmp") -> Iterator[str]:
-    """A new, empty database on the server of `admin_url`; its URL; dropped afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 class PostgresResource(dg.ConfigurableResource):

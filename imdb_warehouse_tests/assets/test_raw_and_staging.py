@@ -13,13 +13,14 @@ import pytest
 
 from imdb_warehouse.assets import raw, staging
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
-from imdb_warehouse.replay.catalogue import Catalogue
-from imdb_warehouse.replay.server import ReplayServer
-from imdb_warehouse.resources import PostgresResource
-from imdb_warehouse.resources.archive import PageArchive
-from imdb_warehouse_tests.helpers import materialize, replay_client
+from imdb_warehouse_tests.helpers import (
+    REPLAY_DAY,
+    materialize,
+    pipeline_resources,
+    replay_client,
+)
 
-DAY = date(2025, 3, 1)
+DAY = REPLAY_DAY
 GENRES = ["action", "adventure", "animation"]  # the first three partitions, in order
 ALL_ASSETS = [
     raw.imdb_search_results,
@@ -31,33 +32,16 @@ one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True
 STAGING_COLUMNS = "snapshot_date, genre, rank, title_id, title, rating, votes, genres, runtime_minutes, release_date, metascore"  # noqa: E501
 
 
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue()
-
-
-@pytest.fixture(scope="module")
-def replay(catalogue):
-    with ReplayServer(day=DAY, catalogue=catalogue) as server:
-        yield server
-
-
 @pytest.fixture(params=["graphql", "html"])
 def source(request) -> str:
     return request.param
 
 
 @pytest.fixture
-def resources(io_manager, database_url, tmp_path, replay, source):
-    replay.set_faults([])
-    replay.set_day(DAY)
-    yield {
-        "io_manager": io_manager,
-        "postgres": PostgresResource(database_url=database_url),
-        "imdb": replay_client(replay, DAY, source),
-        "archive": PageArchive(root=str(tmp_path / "archive")),
-    }
-    replay.set_faults([])
+def resources(database_url, tmp_path, replay, source):
+    return pipeline_resources(
+        database_url, replay_client(replay, DAY, source), tmp_path / "archive"
+    )
 
 
 def on_day(resources, replay, day: date, **client) -> dict:
@@ -216,15 +200,12 @@ def test_details_land_with_people_and_box_office(resources, sql, catalogue, sour
         assert row["opening_weekend_end_date"] == weekend
 
 
-def test_both_sources_give_the_same_staging_rows(io_manager, database_url, tmp_path, replay, sql):
+def test_both_sources_give_the_same_staging_rows(database_url, tmp_path, replay, sql):
     staged = {}
     for source in ("graphql", "html"):
-        resources = {
-            "io_manager": io_manager,
-            "postgres": PostgresResource(database_url=database_url),
-            "imdb": replay_client(replay, DAY, source),
-            "archive": PageArchive(root=str(tmp_path / source)),
-        }
+        resources = pipeline_resources(
+            database_url, replay_client(replay, DAY, source), tmp_path / source
+        )
         assert run_lists(resources).success and run_titles(resources).success
         staged[source] = (
             sql(f"SELECT {STAGING_COLUMNS} FROM staging.movie_rankings ORDER BY genre, rank"),  # noqa: S608

@@ -12,14 +12,16 @@ from psycopg import sql as pgsql
 from imdb_warehouse.assets import analytics, keys, raw, staging, warehouse
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
 from imdb_warehouse.replay.catalogue import Catalogue
-from imdb_warehouse.replay.server import ReplayServer
-from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources import io_manager as io_manager_module
-from imdb_warehouse.resources.archive import PageArchive
-from imdb_warehouse.resources.imdb_client import ImdbClient
-from imdb_warehouse_tests.helpers import materialize, materialize_day, replay_client
+from imdb_warehouse_tests.helpers import (
+    REPLAY_DAY,
+    materialize,
+    materialize_day,
+    pipeline_resources,
+    replay_client,
+)
 
-FIRST = date(2025, 3, 1)
+FIRST = REPLAY_DAY
 DAYS = [FIRST + timedelta(days=i) for i in range(3)]
 GENRES = ["action", "adventure", "animation"]
 ASSETS = [
@@ -37,30 +39,9 @@ WAREHOUSE_TABLES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue()
-
-
-@pytest.fixture(scope="module")
-def replay(catalogue):
-    with ReplayServer(day=FIRST, catalogue=catalogue) as server:
-        yield server
-
-
-def client(replay: ReplayServer, today: date) -> ImdbClient:
-    return replay_client(replay, today)
-
-
 @pytest.fixture
-def resources(io_manager, database_url, tmp_path, replay):
-    replay.set_faults([])
-    return {
-        "io_manager": io_manager,
-        "postgres": PostgresResource(database_url=database_url),
-        "imdb": client(replay, FIRST),
-        "archive": PageArchive(root=str(tmp_path / "archive")),
-    }
+def resources(database_url, tmp_path, replay):
+    return pipeline_resources(database_url, replay_client(replay, FIRST), tmp_path / "archive")
 
 
 def run(resources, selection, **kwargs) -> dg.ExecuteInProcessResult:
@@ -71,7 +52,7 @@ def refresh(resources, replay, day: date, genres: list[str] = GENRES, today: dat
     """The whole graph for `day`: the day's run (lists, details, dimensions, bridges, facts),
     then the views."""
     replay.set_day(day)
-    resources = {**resources, "imdb": client(replay, today or day)}
+    resources = {**resources, "imdb": replay_client(replay, today or day)}
     assert materialize_day(resources, day, genres).success
     assert run(resources, dg.AssetSelection.groups("analytics")).success
 
@@ -313,7 +294,7 @@ def test_a_genre_with_no_results_fails_the_day_rather_than_loading_an_empty_one(
     early = date(2024, 1, 15)  # before the first film-noir of the catalogue: IMDb's total is 0
     replay.set_day(early)
     result = run(
-        {**resources, "imdb": client(replay, early)},
+        {**resources, "imdb": replay_client(replay, early)},
         [keys.SEARCH_RESULTS, keys.MOVIE_RANKINGS],
         partition_key=early.isoformat(),
         run_config={"ops": {"raw__imdb_search_results": {"config": {"genres": ["film-noir"]}}}},

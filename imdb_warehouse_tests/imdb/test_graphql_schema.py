@@ -18,7 +18,6 @@ from graphql import (
 )
 
 from imdb_warehouse.imdb import graphql as imdb_graphql
-from imdb_warehouse_tests.reference import REFERENCE
 
 DUMP_NAME = "graphql_schema_dump_2025-08.json"
 SUBSET = build_schema(imdb_graphql.SCHEMA_PATH.read_text())
@@ -85,10 +84,10 @@ def subset_differences(dump: dict, subset=SUBSET) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def dump() -> dict:
-    if REFERENCE is None or not (REFERENCE / DUMP_NAME).is_file():
-        pytest.fail(f"{DUMP_NAME} is not in shared/imdb_reference (IMDB_REFERENCE_DIR says where)")
-    return json.loads((REFERENCE / DUMP_NAME).read_text())
+def dump(reference) -> dict:
+    if not (reference / DUMP_NAME).is_file():
+        pytest.fail(f"{DUMP_NAME} is not in {reference} (IMDB_REFERENCE_DIR says where)")
+    return json.loads((reference / DUMP_NAME).read_text())
 
 
 def test_every_field_and_argument_of_the_subset_is_imdbs(dump):

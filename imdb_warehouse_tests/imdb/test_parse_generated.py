@@ -11,15 +11,9 @@ import pytest
 from imdb_warehouse.imdb.parse import parse_search_page, parse_title_page
 from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS
 from imdb_warehouse.partitions import GENRES
-from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.replay.pages import search_page, title_page
 
 DAY = date(2025, 6, 1)
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """The parsers and `imdb-warehouse parse` on real, redacted IMDb pages (shared/imdb_reference).
 
 Those pages are reference material and are never copied into the project; the tests read them
-where they lie (IMDB_REFERENCE_DIR, or ../shared/imdb_reference beside the checkout).
+where they lie (the `reference` fixture: IMDB_REFERENCE_DIR, or shared/imdb_reference beside
+the checkout or beside the checkout it was cloned from). Where they are not found, the tests fail.
 """
 
 import json
@@ -9,27 +10,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from imdb_warehouse.imdb.parse import parse_search_page, parse_title_page, search_item_row
-from imdb_warehouse_tests.reference import REFERENCE
 
 CLI = str(Path(sys.executable).parent / "imdb-warehouse")
 
-pytestmark = pytest.mark.skipif(
-    REFERENCE is None, reason="the reference pages (shared/imdb_reference) are not on this machine"
-)
 
-
-def _parse_cli(name: str) -> list[dict]:
+def _parse_cli(page: Path) -> list[dict]:
     out = subprocess.run(
-        [CLI, "parse", str(REFERENCE / name)], capture_output=True, text=True, check=True
+        [CLI, "parse", str(page)], capture_output=True, text=True, check=True
     ).stdout
     return [json.loads(line) for line in out.splitlines()]
 
 
-def test_the_search_page_gives_its_ten_results_as_rows():
-    rows = _parse_cli("search_feature_user-rating-desc_count10_2025-06.html")
+def test_the_search_page_gives_its_ten_results_as_rows(reference):
+    rows = _parse_cli(reference / "search_feature_user-rating-desc_count10_2025-06.html")
     assert len(rows) == 10 and [r["rank"] for r in rows] == list(range(1, 11))
     assert all(r["title_id"].startswith("tt") and r["title_type"] == "movie" for r in rows)
     # sorted by user rating, descending, within the 4–5 range that page asked for
@@ -38,13 +32,13 @@ def test_the_search_page_gives_its_ten_results_as_rows():
     assert any(isinstance(x, float) and x == int(x) for x in ratings)  # "5" read as 5.0
     assert all(r["runtime_minutes"] is None or 40 < r["runtime_minutes"] < 300 for r in rows)
     page = parse_search_page(
-        (REFERENCE / "search_feature_user-rating-desc_count10_2025-06.html").read_text()
+        (reference / "search_feature_user-rating-desc_count10_2025-06.html").read_text()
     )
     assert page.total > len(page.items) == 10
 
 
-def test_the_matrix_has_two_directors_a_budget_and_every_gross():
-    [matrix] = _parse_cli("title_tt0133093_2023-05.html")
+def test_the_matrix_has_two_directors_a_budget_and_every_gross(reference):
+    [matrix] = _parse_cli(reference / "title_tt0133093_2023-05.html")
     assert matrix["title_id"] == "tt0133093" and matrix["title"] == "The Matrix"
     assert len(matrix["directors"]) == 2
     assert all(p["id"].startswith("nm") for p in matrix["directors"] + matrix["stars"])
@@ -57,8 +51,8 @@ def test_the_matrix_has_two_directors_a_budget_and_every_gross():
     assert matrix["metascore"] is not None and "Sci-Fi" in matrix["genres"]
 
 
-def test_existence_has_a_budget_in_nzd_no_gross_and_no_metascore():
-    [existence] = _parse_cli("title_tt2402107_2023-05.html")
+def test_existence_has_a_budget_in_nzd_no_gross_and_no_metascore(reference):
+    [existence] = _parse_cli(reference / "title_tt2402107_2023-05.html")
     assert existence["budget_currency"] == "NZD" and existence["budget_amount"] > 0
     for gross in ("gross_worldwide", "gross_domestic", "opening_weekend"):
         assert existence[f"{gross}_amount"] is None and existence[f"{gross}_currency"] is None
@@ -67,9 +61,9 @@ def test_existence_has_a_budget_in_nzd_no_gross_and_no_metascore():
     assert existence["countries"] == ["New Zealand"]
 
 
-def test_every_item_of_the_50_movie_search_subtree_reads():
+def test_every_item_of_the_50_movie_search_subtree_reads(reference):
     subtree = json.loads(
-        (REFERENCE / "search_results_subtree_movies_popularity_2024-06.json").read_text()
+        (reference / "search_results_subtree_movies_popularity_2024-06.json").read_text()
     )
     items = subtree["titleResults"]["titleListItems"]
     rows = [search_item_row(item, rank) for rank, item in enumerate(items, start=1)]
@@ -78,7 +72,7 @@ def test_every_item_of_the_50_movie_search_subtree_reads():
     assert any(r["metascore"] is None for r in rows) and any(r["metascore"] for r in rows)
 
 
-def test_title_pages_parse_the_same_through_the_function_and_the_command():
+def test_title_pages_parse_the_same_through_the_function_and_the_command(reference):
     name = "title_tt0133093_2023-05.html"
-    direct = parse_title_page((REFERENCE / name).read_text())
-    assert json.loads(json.dumps(direct, default=str)) == _parse_cli(name)[0]
+    direct = parse_title_page((reference / name).read_text())
+    assert json.loads(json.dumps(direct, default=str)) == _parse_cli(reference / name)[0]

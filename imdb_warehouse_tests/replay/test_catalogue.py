@@ -18,11 +18,6 @@ DAY = date(2025, 6, 1)
 NEXT_DATA = re.compile(r'<script id="__NEXT_DATA__" type="application/json">(.*?)</script>', re.S)
 
 
-@pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue(seed=0)
-
-
 def query(genre: str, **overrides: str) -> dict[str, str]:
     return {"title_type": "feature", "genres": genre, **DEFAULT_SEARCH_PARAMS, **overrides}
 

@@ -4,7 +4,6 @@ import http.client
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,36 +14,20 @@ import pytest
 import requests
 
 from imdb_warehouse.imdb.urls import search_url, title_url
-from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.replay.server import Fault, ReplayServer, parse_fault
+from imdb_warehouse_tests.helpers import free_port
 
 DAY = date(2025, 6, 1)
 NEXT_DATA = re.compile(r'<script id="__NEXT_DATA__" type="application/json">(.*?)</script>', re.S)
 
 
 @pytest.fixture(scope="module")
-def catalogue() -> Catalogue:
-    return Catalogue(seed=0)
+def replay_day() -> date:
+    return DAY
 
 
-@pytest.fixture(scope="module")
-def running(catalogue):
-    with ReplayServer(day=DAY, catalogue=catalogue) as server:
-        yield server
-
-
-@pytest.fixture
-def server(running):
-    """The module's server, with no faults, the fixed day and an empty log for each test."""
-    running.set_faults([])
-    running.set_day(DAY)
-    running.reset()
-    yield running
-    running.set_faults([])
-
-
-def get(server: ReplayServer, path: str, **kwargs) -> requests.Response:
-    return requests.get(server.url + path, timeout=kwargs.pop("timeout", 10), **kwargs)
+def get(replay: ReplayServer, path: str, **kwargs) -> requests.Response:
+    return requests.get(replay.url + path, timeout=kwargs.pop("timeout", 10), **kwargs)
 
 
 def search_path(genre: str) -> str:
@@ -62,15 +45,15 @@ def results(response: requests.Response) -> dict:
     return next_data(response)["props"]["pageProps"]["searchResults"]["titleResults"]
 
 
-def control(server: ReplayServer, method: str, action: str, body=None) -> requests.Response:
-    return requests.request(method, f"{server.url}/__replay__/{action}", json=body, timeout=10)
+def control(replay: ReplayServer, method: str, action: str, body=None) -> requests.Response:
+    return requests.request(method, f"{replay.url}/__replay__/{action}", json=body, timeout=10)
 
 
 # --- pages ---
 
 
-def test_search_page_lists_english_movies_of_the_genre(server, catalogue):
-    response = get(server, search_path("sci-fi"))
+def test_search_page_lists_english_movies_of_the_genre(replay, catalogue):
+    response = get(replay, search_path("sci-fi"))
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert int(response.headers["Content-Length"]) == len(response.content) > 500_000
@@ -85,29 +68,29 @@ def test_search_page_lists_english_movies_of_the_genre(server, catalogue):
     assert understood["genres"] == {"allGenreIds": ["Sci-Fi"], "excludeGenreIds": []}
 
 
-def test_search_without_a_known_genre_is_a_clear_400(server):
-    missing = get(server, "/search/title/?title_type=feature")
-    unknown = get(server, "/search/title/?genres=space-opera")
+def test_search_without_a_known_genre_is_a_clear_400(replay):
+    missing = get(replay, "/search/title/?title_type=feature")
+    unknown = get(replay, "/search/title/?genres=space-opera")
     assert (missing.status_code, unknown.status_code) == (400, 400)
     assert "genres=" in missing.text and "unknown genre 'space-opera'" in unknown.text
 
 
-def test_unknown_addresses_are_404(server):
-    assert get(server, "/chart/top/").status_code == 404
+def test_unknown_addresses_are_404(replay):
+    assert get(replay, "/chart/top/").status_code == 404
 
 
-def test_the_same_seed_and_day_serve_the_same_data(server):
+def test_the_same_seed_and_day_serve_the_same_data(replay):
     with ReplayServer(day=DAY, seed=0) as twin:
-        mine, theirs = get(server, search_path("horror")), get(twin, search_path("horror"))
+        mine, theirs = get(replay, search_path("horror")), get(twin, search_path("horror"))
     assert results(mine) == results(theirs)
 
 
-def test_figures_drift_and_new_movies_appear_from_day_to_day(server, catalogue):
+def test_figures_drift_and_new_movies_appear_from_day_to_day(replay, catalogue):
     votes: dict[str, list[int]] = {}
     rankings = []
     for day in ("2025-06-01", "2025-06-02", "2025-06-03"):
-        assert control(server, "POST", "day", {"day": day}).json() == {"day": day}
-        items = results(get(server, search_path("action")))["titleListItems"]
+        assert control(replay, "POST", "day", {"day": day}).json() == {"day": day}
+        items = results(get(replay, search_path("action")))["titleListItems"]
         rankings.append([item["titleId"] for item in items])
         for item in items:
             votes.setdefault(item["titleId"], []).append(item["ratingSummary"]["voteCount"])
@@ -116,36 +99,36 @@ def test_figures_drift_and_new_movies_appear_from_day_to_day(server, catalogue):
     assert any(counts[0] < counts[-1] for counts in votes.values())
     newcomer = next(m for m in catalogue.debuts_on(date(2025, 6, 3)) if "en" in m.language_ids)
     path = title_url("", newcomer.title_id)
-    server.set_day(date(2025, 6, 2))
-    assert get(server, path).status_code == 404
-    server.set_day(date(2025, 6, 3))
-    assert get(server, path).status_code == 200
+    replay.set_day(date(2025, 6, 2))
+    assert get(replay, path).status_code == 404
+    replay.set_day(date(2025, 6, 3))
+    assert get(replay, path).status_code == 200
 
 
-def test_film_noir_is_empty_early_and_short_later(server):
-    server.set_day(date(2024, 1, 20))
-    early = results(get(server, search_path("film-noir")))
+def test_film_noir_is_empty_early_and_short_later(replay):
+    replay.set_day(date(2024, 1, 20))
+    early = results(get(replay, search_path("film-noir")))
     assert (early["titleListItems"], early["total"]) == ([], 0)
-    server.set_day(date(2026, 6, 1))
-    later = results(get(server, search_path("film-noir")))
+    replay.set_day(date(2026, 6, 1))
+    later = results(get(replay, search_path("film-noir")))
     assert 0 < len(later["titleListItems"]) == later["total"] < 50
 
 
-def test_title_pages_for_present_unknown_and_removed_titles(server, catalogue):
+def test_title_pages_for_present_unknown_and_removed_titles(replay, catalogue):
     present = catalogue.search("Drama", DAY, limit=1)[0][0].title_id
-    page = get(server, title_url("", present))
+    page = get(replay, title_url("", present))
     assert page.status_code == 200
     assert next_data(page)["props"]["pageProps"]["aboveTheFoldData"]["id"] == present
-    assert get(server, f"/title/{present}").status_code == 200  # no trailing slash: tolerated
-    assert get(server, "/title/tt0000000/").status_code == 404
+    assert get(replay, f"/title/{present}").status_code == 200  # no trailing slash: tolerated
+    assert get(replay, "/title/tt0000000/").status_code == 404
     removed = next(m for m in catalogue.movies if m.removed_on and m.removed_on <= DAY)
-    assert get(server, title_url("", removed.title_id)).status_code == removed.removed_status
+    assert get(replay, title_url("", removed.title_id)).status_code == removed.removed_status
 
 
-def test_pages_come_pretty_and_minified_and_credits_in_both_shapes(server, catalogue):
+def test_pages_come_pretty_and_minified_and_credits_in_both_shapes(replay, catalogue):
     shapes, layouts = set(), set()
     for movie_day in catalogue.search("Comedy", DAY, limit=12)[0]:
-        page = get(server, title_url("", movie_day.title_id))
+        page = get(replay, title_url("", movie_day.title_id))
         atf = next_data(page)["props"]["pageProps"]["aboveTheFoldData"]
         shapes.add("v2" if "principalCreditsV2" in atf else "v1")
         layouts.add("pretty" if page.text.count("\n") > 1000 else "minified")
@@ -155,30 +138,30 @@ def test_pages_come_pretty_and_minified_and_credits_in_both_shapes(server, catal
 # --- faults ---
 
 
-def test_429_says_when_to_retry(server):
-    server.set_faults(["429:seconds=3"])
-    response = get(server, search_path("war"))
+def test_429_says_when_to_retry(replay):
+    replay.set_faults(["429:seconds=3"])
+    response = get(replay, search_path("war"))
     assert (response.status_code, response.headers["Retry-After"]) == (429, "3")
-    assert server.requests[-1].fault == "429"
+    assert replay.requests[-1].fault == "429"
 
 
-def test_503(server):
-    server.set_faults(["503"])
-    assert get(server, search_path("war")).status_code == 503
+def test_503(replay):
+    replay.set_faults(["503"])
+    assert get(replay, search_path("war")).status_code == 503
 
 
-def test_slow_answers_after_the_client_gave_up(server):
-    server.set_faults(["slow:seconds=2"])
+def test_slow_answers_after_the_client_gave_up(replay):
+    replay.set_faults(["slow:seconds=2"])
     started = time.monotonic()
     with pytest.raises(requests.exceptions.ReadTimeout):
-        get(server, search_path("war"), timeout=0.5)
+        get(replay, search_path("war"), timeout=0.5)
     assert time.monotonic() - started < 1.5
-    assert server.requests[-1].fault == "slow"
+    assert replay.requests[-1].fault == "slow"
 
 
-def test_truncated_announces_the_whole_body_and_sends_half(server):
-    server.set_faults(["truncated"])
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+def test_truncated_announces_the_whole_body_and_sends_half(replay):
+    replay.set_faults(["truncated"])
+    connection = http.client.HTTPConnection("127.0.0.1", replay.port, timeout=10)
     connection.request("GET", search_path("war"))
     response = connection.getresponse()
     announced = int(response.headers["Content-Length"])
@@ -188,59 +171,59 @@ def test_truncated_announces_the_whole_body_and_sends_half(server):
     connection.close()
 
 
-def test_challenge_is_a_202_with_the_waf_header_and_no_data(server):
-    server.set_faults(["challenge"])
-    response = get(server, search_path("war"))
+def test_challenge_is_a_202_with_the_waf_header_and_no_data(replay):
+    replay.set_faults(["challenge"])
+    response = get(replay, search_path("war"))
     assert response.status_code == 202
     assert response.headers["x-amzn-waf-action"] == "challenge"
     assert "__NEXT_DATA__" not in response.text and "AwsWafIntegration" in response.text
 
 
-def test_layout_change_keeps_the_data_somewhere_else(server, catalogue):
-    server.set_faults(["layout"])
+def test_layout_change_keeps_the_data_somewhere_else(replay, catalogue):
+    replay.set_faults(["layout"])
     title_id = catalogue.search("Drama", DAY, limit=1)[0][0].title_id
     for path in (search_path("war"), title_url("", title_id)):
-        response = get(server, path)
+        response = get(replay, path)
         assert response.status_code == 200 and "__NEXT_DATA__" not in response.text
     assert title_id in response.text
 
 
-def test_dropped_filter_returns_other_genres_and_says_so(server):
-    server.set_faults(["dropped-filter"])
-    data = next_data(get(server, search_path("western")))["props"]["pageProps"]
+def test_dropped_filter_returns_other_genres_and_says_so(replay):
+    replay.set_faults(["dropped-filter"])
+    data = next_data(get(replay, search_path("western")))["props"]["pageProps"]
     assert "genres" not in data["searchInput"]["titleSearchInput"]
     items = data["searchResults"]["titleResults"]["titleListItems"]
     assert not all("Western" in item["genres"] for item in items)
 
 
-def test_redirect_away_points_off_site(server):
-    server.set_faults(["redirect-away:path=/search/"])
-    response = get(server, search_path("war"), allow_redirects=False)
+def test_redirect_away_points_off_site(replay):
+    replay.set_faults(["redirect-away:path=/search/"])
+    response = get(replay, search_path("war"), allow_redirects=False)
     assert response.status_code == 302
     assert response.headers["Location"] == "https://elsewhere.invalid" + search_path("war")
 
 
 @pytest.mark.parametrize("status", [404, 410])
-def test_404_and_410(server, catalogue, status):
+def test_404_and_410(replay, catalogue, status):
     title_id = catalogue.search("Drama", DAY, limit=1)[0][0].title_id
-    server.set_faults([f"{status}:path=/title/"])
-    assert get(server, title_url("", title_id)).status_code == status
-    assert get(server, search_path("war")).status_code == 200  # other paths unaffected
+    replay.set_faults([f"{status}:path=/title/"])
+    assert get(replay, title_url("", title_id)).status_code == status
+    assert get(replay, search_path("war")).status_code == 200  # other paths unaffected
 
 
-def test_rate_decides_the_same_way_every_run(server):
+def test_rate_decides_the_same_way_every_run(replay):
     def run() -> list[int]:
-        server.set_faults(["503:rate=0.5"])
-        return [get(server, "/nowhere/").status_code for _ in range(24)]
+        replay.set_faults(["503:rate=0.5"])
+        return [get(replay, "/nowhere/").status_code for _ in range(24)]
 
     first = run()
     assert first == run()
     assert set(first) == {404, 503}
 
 
-def test_times_limits_how_often_a_fault_applies(server):
-    server.set_faults(["429:times=2"])
-    assert [get(server, "/nowhere/").status_code for _ in range(4)] == [429, 429, 404, 404]
+def test_times_limits_how_often_a_fault_applies(replay):
+    replay.set_faults(["429:times=2"])
+    assert [get(replay, "/nowhere/").status_code for _ in range(4)] == [429, 429, 404, 404]
 
 
 def test_fault_specs_parse_strictly():
@@ -266,35 +249,35 @@ def test_fault_specs_parse_strictly():
 # --- control endpoints and the request log ---
 
 
-def test_control_endpoints(server):
-    assert control(server, "POST", "faults", ["503:path=/title/", "slow:seconds=2"]).json() == {
+def test_control_endpoints(replay):
+    assert control(replay, "POST", "faults", ["503:path=/title/", "slow:seconds=2"]).json() == {
         "faults": ["503:path=/title/", "slow:seconds=2"]
     }
-    assert control(server, "GET", "faults").json()["faults"] == [
+    assert control(replay, "GET", "faults").json()["faults"] == [
         "503:path=/title/",
         "slow:seconds=2",
     ]
-    bad = control(server, "POST", "faults", ["bogus"])
+    bad = control(replay, "POST", "faults", ["bogus"])
     assert bad.status_code == 400 and "unknown fault kind" in bad.json()["error"]
-    assert [str(f) for f in server.faults] == ["503:path=/title/", "slow:seconds=2"]  # unchanged
-    control(server, "POST", "faults", [])
-    assert control(server, "POST", "day", {"day": None}).json() == {"day": None}
-    today = next_data(get(server, search_path("war")))["props"]["pageProps"]["requestContext"]
+    assert [str(f) for f in replay.faults] == ["503:path=/title/", "slow:seconds=2"]  # unchanged
+    control(replay, "POST", "faults", [])
+    assert control(replay, "POST", "day", {"day": None}).json() == {"day": None}
+    today = next_data(get(replay, search_path("war")))["props"]["pageProps"]["requestContext"]
     assert today["timestamp"][:10] == time.strftime("%Y-%m-%d", time.gmtime())
-    assert control(server, "POST", "day", {"day": "nonsense"}).status_code == 400
-    control(server, "POST", "day", {"day": "2025-06-01"})
-    assert server.day == DAY
-    assert len(control(server, "GET", "requests").json()) == 1  # control calls are not logged
-    assert control(server, "POST", "reset").status_code == 200
-    assert control(server, "GET", "requests").json() == [] == server.requests
+    assert control(replay, "POST", "day", {"day": "nonsense"}).status_code == 400
+    control(replay, "POST", "day", {"day": "2025-06-01"})
+    assert replay.day == DAY
+    assert len(control(replay, "GET", "requests").json()) == 1  # control calls are not logged
+    assert control(replay, "POST", "reset").status_code == 200
+    assert control(replay, "GET", "requests").json() == [] == replay.requests
 
 
-def test_the_request_log_records_each_page_request(server):
+def test_the_request_log_records_each_page_request(replay):
     headers = {"User-Agent": "test-agent/1.0", "Accept-Language": "en-US,en;q=0.5"}
-    server.set_faults(["503:path=/nowhere/"])
-    get(server, search_path("war"), headers=headers)
-    get(server, "/nowhere/", headers=headers)
-    first, second = server.requests
+    replay.set_faults(["503:path=/nowhere/"])
+    get(replay, search_path("war"), headers=headers)
+    get(replay, "/nowhere/", headers=headers)
+    first, second = replay.requests
     assert first.path == search_path("war") and first.method == "GET"
     assert (first.user_agent, first.accept_language) == (
         headers["User-Agent"],
@@ -302,17 +285,11 @@ def test_the_request_log_records_each_page_request(server):
     )
     assert (first.status, first.fault, second.status, second.fault) == (200, None, 503, "503")
     assert first.started <= first.finished <= second.started
-    logged = control(server, "GET", "requests").json()
+    logged = control(replay, "GET", "requests").json()
     assert [entry["status"] for entry in logged] == [200, 503]
 
 
 # --- the command ---
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_replay_command_serves_until_interrupted():

@@ -3,7 +3,6 @@ public and licensed, and its pages, faults included."""
 
 import json
 import logging
-from datetime import date
 from itertools import pairwise
 
 import pytest
@@ -13,75 +12,51 @@ from imdb_warehouse.imdb import graphql
 from imdb_warehouse.replay.licensed import License
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
-from imdb_warehouse_tests.helpers import replay_client
+from imdb_warehouse_tests.helpers import REPLAY_DAY, license_environment, replay_client
 
-DAY = date(2025, 3, 1)
+DAY = REPLAY_DAY
 SEARCH = "/search/title/?title_type=feature&genres=drama"
 LICENSE = License()
 
 
-@pytest.fixture(scope="module")
-def replay():
-    with ReplayServer(day=DAY) as server:
-        yield server
-
-
-@pytest.fixture
-def server(replay):
-    replay.set_faults([])
-    replay.requests.clear()
-    yield replay
-    replay.set_faults([])
-
-
-def client(server: ReplayServer, **overrides) -> ImdbClient:
-    return replay_client(server, DAY, **{"read_timeout_seconds": 0.5, **overrides})
+def client(replay: ReplayServer, **overrides) -> ImdbClient:
+    return replay_client(replay, DAY, **{"read_timeout_seconds": 0.5, **overrides})
 
 
 def ask_list(imdb: ImdbClient, genre: str = "drama"):
     return imdb.graphql(graphql.LIST_QUERY, graphql.list_variables(genre), "GenreList")
 
 
-def statuses(server: ReplayServer) -> list[int]:
-    return [r.status for r in server.requests]
+def statuses(replay: ReplayServer) -> list[int]:
+    return [r.status for r in replay.requests]
 
 
-def gaps(server: ReplayServer) -> list[float]:
+def gaps(replay: ReplayServer) -> list[float]:
     """Seconds from the end of each request to the start of the next."""
-    return [after.started - before.finished for before, after in pairwise(server.requests)]
+    return [after.started - before.finished for before, after in pairwise(replay.requests)]
 
 
 @pytest.fixture
-def licensed(monkeypatch, server):
+def licensed(monkeypatch, replay):
     """The environment of a licensed subscription, with the replay's test credentials."""
-    for name, value in {
-        "IMDB_API_KEY": LICENSE.api_key,
-        "IMDB_DATA_SET_ID": LICENSE.data_set_id,
-        "IMDB_REVISION_ID": LICENSE.revision_id,
-        "IMDB_ASSET_ID": LICENSE.asset_id,
-        "AWS_ACCESS_KEY_ID": LICENSE.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": LICENSE.secret_access_key,
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
+    for name, value in license_environment(LICENSE).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return client(server, graphql_url=f"{server.url}/v1")
+    return client(replay, graphql_url=f"{replay.url}/v1")
 
 
 # --- manners, on every path ---
 
 
-def test_requests_go_one_at_a_time_spaced_and_identify_themselves(server):
-    imdb = client(server, min_interval_seconds=0.5)
+def test_requests_go_one_at_a_time_spaced_and_identify_themselves(replay):
+    imdb = client(replay, min_interval_seconds=0.5)
     for genre in ("drama", "comedy"):
         assert ask_list(imdb, genre).status == 200
         assert imdb.fetch_search_page(genre).status == 200
-    requests_ = server.requests
+    requests_ = replay.requests
     assert [r.method for r in requests_] == ["POST", "GET", "POST", "GET"]
-    assert all(gap >= 0.49 for gap in gaps(server))  # never two in flight, always spaced
+    assert all(gap >= 0.49 for gap in gaps(replay))  # never two in flight, always spaced
     assert all(
         r.user_agent.startswith("imdb_warehouse/") and "(+https://" in r.user_agent
         for r in requests_
@@ -95,55 +70,55 @@ def test_requests_go_one_at_a_time_spaced_and_identify_themselves(server):
 @pytest.mark.parametrize(
     "fault", ["503", "504", "429:seconds=0", "rate-exceeded", "partial", "truncated"]
 )
-def test_retries_are_spaced_by_the_interval_too(server, fault):
-    server.set_faults([f"{fault},times=2" if ":" in fault else f"{fault}:times=2"])
-    exchange = ask_list(client(server, min_interval_seconds=0.4, backoff_seconds=0.0))
+def test_retries_are_spaced_by_the_interval_too(replay, fault):
+    replay.set_faults([f"{fault},times=2" if ":" in fault else f"{fault}:times=2"])
+    exchange = ask_list(client(replay, min_interval_seconds=0.4, backoff_seconds=0.0))
     assert exchange.status == 200 and exchange.attempts == 3
     assert "errors" not in json.loads(exchange.body)
-    assert len(server.requests) == 3
-    assert all(gap >= 0.39 for gap in gaps(server)), gaps(server)
+    assert len(replay.requests) == 3
+    assert all(gap >= 0.39 for gap in gaps(replay)), gaps(replay)
 
 
-def test_the_html_path_spaces_its_retries_as_well(server):
-    server.set_faults([f"503:path={SEARCH},times=2"])
-    page = client(server, min_interval_seconds=0.4, backoff_seconds=0.0).fetch_search_page("drama")
-    assert page.status == 200 and statuses(server) == [503, 503, 200]
-    assert all(gap >= 0.39 for gap in gaps(server))
+def test_the_html_path_spaces_its_retries_as_well(replay):
+    replay.set_faults([f"503:path={SEARCH},times=2"])
+    page = client(replay, min_interval_seconds=0.4, backoff_seconds=0.0).fetch_search_page("drama")
+    assert page.status == 200 and statuses(replay) == [503, 503, 200]
+    assert all(gap >= 0.39 for gap in gaps(replay))
 
 
-def test_a_retry_after_longer_than_the_interval_is_honoured_and_logged(server, caplog):
-    server.set_faults(["429:times=1,seconds=1"])
+def test_a_retry_after_longer_than_the_interval_is_honoured_and_logged(replay, caplog):
+    replay.set_faults(["429:times=1,seconds=1"])
     with caplog.at_level(logging.WARNING):
-        exchange = ask_list(client(server, min_interval_seconds=0.1))
-    assert exchange.status == 200 and statuses(server) == [429, 200]
-    assert gaps(server)[0] >= 0.95
+        exchange = ask_list(client(replay, min_interval_seconds=0.1))
+    assert exchange.status == 200 and statuses(replay) == [429, 200]
+    assert gaps(replay)[0] >= 0.95
     assert "HTTP 429; retry 1 of 2 in 1.0 s" in caplog.text
 
 
-def test_a_retry_after_over_the_cap_fails_at_once_naming_the_wait(server):
-    server.set_faults(["429:seconds=600"])
+def test_a_retry_after_over_the_cap_fails_at_once_naming_the_wait(replay):
+    replay.set_faults(["429:seconds=600"])
     with pytest.raises(ImdbError, match=r"asks to wait 600 s \(Retry-After\), longer than"):
-        ask_list(client(server, max_retry_after_seconds=60))
-    assert statuses(server) == [429]
+        ask_list(client(replay, max_retry_after_seconds=60))
+    assert statuses(replay) == [429]
 
 
-def test_a_lasting_failure_gives_the_last_answer_and_its_tries(server):
-    server.set_faults(["rate-exceeded"])
-    exchange = ask_list(client(server))
+def test_a_lasting_failure_gives_the_last_answer_and_its_tries(replay):
+    replay.set_faults(["rate-exceeded"])
+    exchange = ask_list(client(replay))
     assert exchange.status == 200 and exchange.attempts == 3
     with pytest.raises(graphql.GraphQLAnswerError, match="Rate exceeded") as error:
         graphql.answer_data(exchange.body)
     assert error.value.transient
-    server.set_faults(["503"])
-    exchange = ask_list(client(server))
+    replay.set_faults(["503"])
+    exchange = ask_list(client(replay))
     assert exchange.status == 503
-    assert "HTTP 503 after 3 tries with backoff" in client(server).refusal(exchange)
+    assert "HTTP 503 after 3 tries with backoff" in client(replay).refusal(exchange)
 
 
-def test_a_graphql_error_that_is_not_transient_is_not_retried(server):
-    server.set_faults(["drift"])
-    exchange = ask_list(client(server))
-    assert exchange.attempts == 1 and len(server.requests) == 1
+def test_a_graphql_error_that_is_not_transient_is_not_retried(replay):
+    replay.set_faults(["drift"])
+    exchange = ask_list(client(replay))
+    assert exchange.attempts == 1 and len(replay.requests) == 1
     with pytest.raises(graphql.GraphQLAnswerError, match="Cannot query field 'titleText'"):
         graphql.answer_data(exchange.body)
 
@@ -151,9 +126,9 @@ def test_a_graphql_error_that_is_not_transient_is_not_retried(server):
 # --- the public endpoint's header rule ---
 
 
-def test_the_replay_enforces_the_public_header_rule(server):
+def test_the_replay_enforces_the_public_header_rule(replay):
     body = json.dumps({"query": graphql.LIST_QUERY, "variables": graphql.list_variables("drama")})
-    url = f"{server.url}/"
+    url = f"{replay.url}/"
     assert requests.post(url, data=body, timeout=5).status_code == 403
     referer = {"Referer": "https://www.imdb.com/"}
     assert requests.post(url, data=body, headers=referer, timeout=5).status_code == 415
@@ -161,7 +136,7 @@ def test_the_replay_enforces_the_public_header_rule(server):
     answer = requests.post(url, data=body, headers=json_type, timeout=5)
     assert answer.status_code == 200
     assert "Public, commercial" in answer.json()["extensions"]["disclaimer"]
-    sent = ask_list(client(server)).request_headers
+    sent = ask_list(client(replay)).request_headers
     assert sent["Content-Type"] == "application/json" and sent["Referer"]
 
 
@@ -176,11 +151,11 @@ def test_a_refusal_by_the_header_rule_says_so():
 # --- the licensed endpoint ---
 
 
-def test_the_licensed_endpoint_gets_the_key_the_ids_and_a_signature_that_verifies(server, licensed):
+def test_the_licensed_endpoint_gets_the_key_the_ids_and_a_signature_that_verifies(replay, licensed):
     exchange = ask_list(licensed)
     assert exchange.status == 200, exchange.body
     assert graphql.genre_list(graphql.answer_data(exchange.body), "drama").titles
-    assert server.requests[-1].path == "/v1"
+    assert replay.requests[-1].path == "/v1"
     kept = exchange.request_headers
     assert kept["x-amzn-dataexchange-asset-id"] == LICENSE.asset_id
     assert not {"x-api-key", "Authorization", "X-Amz-Date"} & set(kept)
@@ -196,7 +171,7 @@ def test_the_licensed_endpoint_gets_the_key_the_ids_and_a_signature_that_verifie
     ],
 )
 def test_a_licensed_request_that_does_not_verify_is_refused_without_the_secret(
-    server, licensed, monkeypatch, caplog, variable, value, refusal
+    replay, licensed, monkeypatch, caplog, variable, value, refusal
 ):
     monkeypatch.setenv(variable, value)
     with caplog.at_level(logging.DEBUG):
@@ -209,7 +184,7 @@ def test_a_licensed_request_that_does_not_verify_is_refused_without_the_secret(
         assert secret not in shown
 
 
-def test_licensed_settings_that_are_missing_are_named(server, licensed, monkeypatch):
+def test_licensed_settings_that_are_missing_are_named(replay, licensed, monkeypatch):
     monkeypatch.delenv("IMDB_REVISION_ID")
     with pytest.raises(ImdbError, match="needs IMDB_REVISION_ID"):
         ask_list(licensed)
@@ -218,7 +193,7 @@ def test_licensed_settings_that_are_missing_are_named(server, licensed, monkeypa
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(ImdbError, match=r"no(ne were)? found"):
         ask_list(licensed)
-    assert server.requests == []
+    assert replay.requests == []
 
 
 def test_the_licensed_endpoint_is_the_default_once_a_key_is_set(monkeypatch):
@@ -243,46 +218,46 @@ def test_the_licensed_endpoint_is_the_default_once_a_key_is_set(monkeypatch):
         ("404", "HTTP 404"),
     ],
 )
-def test_lasting_page_failures_fail_with_a_message_naming_the_cause(server, fault, message):
-    server.set_faults([fault])
+def test_lasting_page_failures_fail_with_a_message_naming_the_cause(replay, fault, message):
+    replay.set_faults([fault])
     with pytest.raises(ImdbError, match=message.replace("(", r"\(").replace(")", r"\)")) as error:
-        client(server).fetch_search_page("drama")
-    assert f"{server.url}/search/title/" in str(error.value)
+        client(replay).fetch_search_page("drama")
+    assert f"{replay.url}/search/title/" in str(error.value)
 
 
-def test_a_challenge_is_not_retried_and_says_the_wall_is_permanent(server):
-    server.set_faults(["challenge"])
+def test_a_challenge_is_not_retried_and_says_the_wall_is_permanent(replay):
+    replay.set_faults(["challenge"])
     with pytest.raises(ImdbError, match=r"for good.*use IMDB_SOURCE=graphql"):
-        client(server).fetch_search_page("drama")
-    assert statuses(server) == [202]
+        client(replay).fetch_search_page("drama")
+    assert statuses(replay) == [202]
 
 
-def test_a_removed_title_answers_its_status_instead_of_failing(server):
-    server.set_faults(["404:path=/title/tt0000404/", "410:path=/title/tt0000410/"])
-    imdb = client(server)
+def test_a_removed_title_answers_its_status_instead_of_failing(replay):
+    replay.set_faults(["404:path=/title/tt0000404/", "410:path=/title/tt0000410/"])
+    imdb = client(replay)
     assert imdb.fetch_title_page("tt0000404").status == 404
     assert imdb.fetch_title_page("tt0000410").status == 410
 
 
-def test_an_answer_over_the_size_limit_is_refused(server):
+def test_an_answer_over_the_size_limit_is_refused(replay):
     with pytest.raises(ImdbError, match="over the limit of 10,000 bytes"):
-        client(server, max_response_bytes=10_000).fetch_search_page("drama")
+        client(replay, max_response_bytes=10_000).fetch_search_page("drama")
     with pytest.raises(ImdbError, match="over the limit of 10,000 bytes"):
-        ask_list(client(server, max_response_bytes=10_000))
+        ask_list(client(replay, max_response_bytes=10_000))
 
 
 # --- configuration ---
 
 
-def test_the_endpoints_come_from_the_environment(monkeypatch, server):
-    monkeypatch.setenv("IMDB_BASE_URL", server.url)
-    monkeypatch.setenv("IMDB_GRAPHQL_URL", f"{server.url}/")
+def test_the_endpoints_come_from_the_environment(monkeypatch, replay):
+    monkeypatch.setenv("IMDB_BASE_URL", replay.url)
+    monkeypatch.setenv("IMDB_GRAPHQL_URL", f"{replay.url}/")
     monkeypatch.setenv("IMDB_CONTACT", "mailto:operator@example.org")
     imdb = ImdbClient(min_interval_seconds=0.0, today=DAY.isoformat())
     assert imdb.resolved_source() == "graphql"
     assert ask_list(imdb).status == 200
-    assert server.requests[-1].user_agent.endswith("(+mailto:operator@example.org)")
-    assert imdb.search_url("sci-fi").startswith(f"{server.url}/search/title/?")
+    assert replay.requests[-1].user_agent.endswith("(+mailto:operator@example.org)")
+    assert imdb.search_url("sci-fi").startswith(f"{replay.url}/search/title/?")
     monkeypatch.delenv("IMDB_BASE_URL")
     assert ImdbClient().resolved_base_url() == "https://www.imdb.com"
 
