@@ -35,9 +35,10 @@ def _db_url(args: argparse.Namespace) -> int:
 
 
 def _db_stop(_: argparse.Namespace) -> int:
-    from imdb_warehouse.resources.postgres import stop_embedded_server, warehouse_home
+    from imdb_warehouse import settings
+    from imdb_warehouse.resources.postgres import stop_embedded_server
 
-    home = warehouse_home()
+    home = settings.warehouse_home()
     if stop_embedded_server(home):
         print(f"stopped the embedded Postgres of {home}")
     else:
@@ -189,11 +190,11 @@ class _Console:
     def __init__(self, command: str, instance) -> None:
         from datetime import UTC, datetime
 
-        from imdb_warehouse.resources.postgres import warehouse_home
+        from imdb_warehouse import settings
 
         self.instance = instance
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        self.log_path = warehouse_home() / "logs" / f"{command}-{stamp}.log"
+        self.log_path = settings.warehouse_home() / "logs" / f"{command}-{stamp}.log"
         self.passed = 0
         self.warned: list[str] = []  # the checks that warned, by name
         self.failed: list[str] = []
@@ -379,15 +380,11 @@ def _demo(args: argparse.Namespace) -> int:
     from imdb_warehouse.replay.server import ReplayServer
     from imdb_warehouse.resources import PostgresResource
     from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
-    from imdb_warehouse.resources.postgres import (
-        EmbeddedPostgresError,
-        embedded_database_url,
-        warehouse_home,
-    )
+    from imdb_warehouse.resources.postgres import EmbeddedPostgresError, embedded_database_url
 
     try:
         today = ImdbClient().now().date()
-        url = embedded_database_url(warehouse_home())
+        url = embedded_database_url(settings.warehouse_home())
     except (ImdbError, EmbeddedPostgresError) as error:
         return _fail("demo", error)
     days = [today - timedelta(days=n) for n in reversed(range(DEMO_DAYS))]

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generic, TypeVar
 
 _given: dict[str, str] = {}
@@ -106,3 +107,16 @@ SETTINGS = (
     DATABASE_URL, HOME, ARCHIVE, SOURCE, GRAPHQL_URL, API_KEY, DATA_SET_ID, REVISION_ID,
     ASSET_ID, BASE_URL, CONTACT, MIN_INTERVAL, TODAY, DAILY_CRON, ALERT_WEBHOOK, UI_PORT,
 )  # fmt: skip
+
+
+def project_dir() -> Path:
+    """The source checkout holding this package, or the working directory of an installed one."""
+    source_root = Path(__file__).resolve().parents[1]
+    return source_root if (source_root / "pyproject.toml").is_file() else Path.cwd()
+
+
+def warehouse_home() -> Path:
+    """Where the project keeps local state (HOME): embedded Postgres data, the archive, logs,
+    reports, the `make dev` Dagster instance."""
+    configured = HOME.get()
+    return Path(configured).resolve() if configured else project_dir() / ".imdb_warehouse"

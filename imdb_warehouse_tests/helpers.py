@@ -116,13 +116,13 @@ def materialize_day(
 ) -> dg.ExecuteInProcessResult:
     """The day's run as `refresh_day` makes it (the same assets, partition and run config),
     with these resources."""
-    from imdb_warehouse.assets import analytics, raw, staging, warehouse
+    from imdb_warehouse.assets import analytics, checks, raw, staging, warehouse
     from imdb_warehouse.partitions import GENRES
     from imdb_warehouse.schedules import day_run
 
     options = day_run(day, genres or GENRES, resources["postgres"])
     return materialize(
-        dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
+        [*dg.load_assets_from_modules([raw, staging, warehouse, analytics]), *checks.SQL_CHECKS],
         resources=resources,
         selection=options["asset_selection"],
         partition_key=options["partition_key"],

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import dagster as dg
 import pytest
 
+from imdb_warehouse import tables
 from imdb_warehouse.assets import raw, staging, warehouse
 from imdb_warehouse.imdb import graphql
 from imdb_warehouse.resources.imdb_client import ImdbClient
@@ -75,7 +76,7 @@ def pipeline(database_url, tmp_path):
                 archive_answer(archive, raw.HTML_TITLE, DAY, name, body)
         return materialize(
             [*ASSETS, raw.imdb_title_pages, staging.title_details, warehouse.dim_person],
-            selection=[raw.TITLE_PAGES, staging.TITLE_DETAILS, warehouse.DIM_PERSON],
+            selection=[tables.TITLE_PAGES.key, tables.TITLE_DETAILS.key, tables.DIM_PERSON.key],
             resources=resources,
             partition_key=DAY.isoformat(),
             raise_on_error=False,

@@ -84,6 +84,7 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
     import dagster as dg
     from dagster._serdes import serialize_value
 
+    from imdb_warehouse import tables
     from imdb_warehouse.assets import raw, staging
     from imdb_warehouse.replay.licensed import License
     from imdb_warehouse.replay.server import ReplayServer
@@ -120,7 +121,7 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
             runs = [
                 materialize(
                     assets,
-                    selection=[raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS],
+                    selection=[tables.SEARCH_RESULTS.key, tables.MOVIE_RANKINGS.key],
                     resources=resources,
                     partition_key=day.isoformat(),
                     run_config=genre("drama"),
@@ -128,7 +129,7 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
                 ),
                 materialize(
                     assets,
-                    selection=[raw.TITLE_PAGES, staging.TITLE_DETAILS],
+                    selection=[tables.TITLE_PAGES.key, tables.TITLE_DETAILS.key],
                     resources=resources,
                     partition_key=day.isoformat(),
                     instance=instance,
@@ -139,7 +140,7 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
             monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x" + license.secret_access_key)
             refused = materialize(
                 assets,
-                selection=[raw.SEARCH_RESULTS],
+                selection=[tables.SEARCH_RESULTS.key],
                 resources=resources,
                 partition_key=day.isoformat(),
                 run_config=genre("comedy"),

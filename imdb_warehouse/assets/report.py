@@ -6,10 +6,10 @@ import tempfile
 
 import dagster as dg
 
+from imdb_warehouse import settings
 from imdb_warehouse.assets.analytics import VIEW_KEYS
 from imdb_warehouse.report import render
 from imdb_warehouse.resources import PostgresResource
-from imdb_warehouse.resources.postgres import warehouse_home
 from imdb_warehouse.tables import OWNERS
 
 DAILY_REPORT = dg.AssetKey(["reports", "daily_report"])
@@ -28,7 +28,7 @@ DAILY_REPORT = dg.AssetKey(["reports", "daily_report"])
 )
 def daily_report(context: dg.AssetExecutionContext, postgres: PostgresResource):
     report = render(postgres)
-    folder = warehouse_home() / "reports"
+    folder = settings.warehouse_home() / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{report.day}.html"
     with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".tmp", delete=False) as draft:

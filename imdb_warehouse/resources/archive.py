@@ -25,7 +25,6 @@ import dagster as dg
 
 from imdb_warehouse import settings
 from imdb_warehouse.resources.imdb_client import Exchange
-from imdb_warehouse.resources.postgres import warehouse_home
 
 CAPTURE = re.compile(
     r"^(?P<name>.+?)(?:\.(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?)?\.(?P<ext>html|json)\.gz$"
@@ -121,7 +120,7 @@ class PageArchive(dg.ConfigurableResource):
 
     def resolved_root(self) -> Path:
         configured = self.root or settings.ARCHIVE.get()
-        return Path(configured) if configured else warehouse_home() / "archive"
+        return Path(configured) if configured else settings.warehouse_home() / "archive"
 
     def folder(self, kind: str, day: date) -> Path:
         return self.resolved_root() / kind / day.isoformat()

@@ -13,27 +13,16 @@ import re
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import psycopg
 import pyarrow as pa
 
 from imdb_warehouse import settings
-
-
-def project_dir() -> Path:
-    """The source checkout holding this package, or the working directory of an installed one."""
-    source_root = Path(__file__).resolve().parents[2]
-    return source_root if (source_root / "pyproject.toml").is_file() else Path.cwd()
-
-
-def warehouse_home() -> Path:
-    """Where the project keeps local state: embedded Postgres data, page archive, Dagster home."""
-    configured = settings.HOME.get()
-    return Path(configured).resolve() if configured else project_dir() / ".imdb_warehouse"
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -97,7 +86,7 @@ def redacted(url: str) -> str:
 
 def configured_database_url() -> str:
     """The warehouse URL in effect: IMDB_WAREHOUSE_DATABASE_URL, else the embedded server's."""
-    return settings.DATABASE_URL.get() or embedded_database_url(warehouse_home())
+    return settings.DATABASE_URL.get() or embedded_database_url(settings.warehouse_home())
 
 
 class PostgresResource(dg.ConfigurableResource):
@@ -118,10 +107,21 @@ class PostgresResource(dg.ConfigurableResource):
         """This thread's connection, inside a transaction; queries take `$1`-style parameters.
 
         Leaving the block commits; an exception rolls back. The connection stays open for the
-        next block (a new one costs ~5 ms; a round trip ~0.1 ms).
+        next block (a new one costs ~5 ms; a round trip ~0.1 ms). A kept connection is not
+        probed before use: if it turns out lost when the transaction begins (the server
+        restarted), nothing has been sent yet, and the block gets a new one.
         """
-        conn = _THREAD_CONNECTIONS.get(("psycopg", self.url()), self._open_psycopg, _answers)
-        with conn.transaction():
+        key = ("psycopg", self.url())
+        with ExitStack() as stack:
+            conn = _THREAD_CONNECTIONS.get(key, self._open_psycopg)
+            try:
+                stack.enter_context(conn.transaction())
+            except psycopg.OperationalError:
+                if not conn.broken:
+                    raise
+                _THREAD_CONNECTIONS.forget(key)
+                conn = _THREAD_CONNECTIONS.get(key, self._open_psycopg)
+                stack.enter_context(conn.transaction())
             yield conn
 
     def query(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
@@ -133,21 +133,21 @@ class PostgresResource(dg.ConfigurableResource):
     def fetch_arrow(self, query: str) -> pa.Table:
         """The rows of one query, read through ADBC: Arrow-native, integer widths kept.
 
-        ADBC's connection is kept too (opening one costs ~80 ms: it reads the type catalog);
-        after a failure the query is tried once more on a new one (the server may have restarted).
+        ADBC's connection is kept too (opening one costs ~80 ms: it reads the type catalog).
+        When the query fails on a kept connection that no longer answers (the server
+        restarted), it runs once more on a new one; any other error is the caller's.
         """
+        import adbc_driver_manager
+
         key = ("adbc", self.url())
-        for attempt in (1, 2):
-            conn = _THREAD_CONNECTIONS.get(key, self._open_adbc)
-            try:
-                with conn.cursor() as cursor:
-                    cursor.execute(query)
-                    return cursor.fetch_arrow_table()
-            except Exception:
-                _THREAD_CONNECTIONS.forget(key)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        conn = _THREAD_CONNECTIONS.get(key, self._open_adbc)
+        try:
+            return _arrow(conn, query)
+        except (adbc_driver_manager.OperationalError, adbc_driver_manager.InterfaceError):
+            if _adbc_answers(conn):
+                raise
+        _THREAD_CONNECTIONS.forget(key)
+        return _arrow(_THREAD_CONNECTIONS.get(key, self._open_adbc), query)
 
     def _open_psycopg(self) -> psycopg.Connection:
         return psycopg.connect(
@@ -171,12 +171,12 @@ class _ThreadConnections(threading.local):
     """Open connections of this thread (and process), by kind and URL."""
 
     def __init__(self) -> None:
-        self.open: dict[tuple, object] = {}
+        self.open: dict[tuple, Any] = {}  # psycopg or ADBC connections
 
-    def get(self, key: tuple, open_new, usable=lambda conn: True):
+    def get(self, key: tuple, open_new):
         key = (*key, os.getpid())
         conn = self.open.get(key)
-        if conn is None or not usable(conn):
+        if conn is None or getattr(conn, "closed", False):
             conn = self.open[key] = open_new()
         return conn
 
@@ -190,14 +190,16 @@ class _ThreadConnections(threading.local):
 _THREAD_CONNECTIONS = _ThreadConnections()
 
 
-def _answers(conn: psycopg.Connection) -> bool:
-    """Whether a kept connection still answers (the server may have restarted)."""
-    if conn.closed or conn.broken:
-        return False
+def _arrow(conn, query: str) -> pa.Table:
+    with conn.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetch_arrow_table()
+
+
+def _adbc_answers(conn) -> bool:
+    """Whether a kept ADBC connection still answers: asked only after a failure."""
     try:
-        conn.execute("SELECT 1")
+        _arrow(conn, "SELECT 1")
         return True
-    except psycopg.Error:
-        with suppress(Exception):
-            conn.close()
+    except Exception:  # any failure of the probe means: not usable
         return False

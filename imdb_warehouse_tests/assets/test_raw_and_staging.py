@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from imdb_warehouse import tables
 from imdb_warehouse.assets import raw, staging
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
 from imdb_warehouse_tests.helpers import (
@@ -57,7 +58,7 @@ def run_lists(
     """raw/imdb_search_results and staging/movie_rankings for `genres` of `day`, in one run."""
     return materialize(
         ALL_ASSETS,
-        selection=[raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS],
+        selection=[tables.SEARCH_RESULTS.key, tables.MOVIE_RANKINGS.key],
         resources=resources,
         partition_key=day.isoformat(),
         run_config=genres_config(genres),
@@ -72,7 +73,7 @@ def genres_config(genres: list[str]) -> dict:
 def run_titles(resources, day: date = DAY, **kwargs) -> dg.ExecuteInProcessResult:
     return materialize(
         ALL_ASSETS,
-        selection=[raw.TITLE_PAGES, staging.TITLE_DETAILS],
+        selection=[tables.TITLE_PAGES.key, tables.TITLE_DETAILS.key],
         resources=resources,
         partition_key=day.isoformat(),
         **kwargs,
@@ -95,7 +96,7 @@ def test_a_day_of_lists_lands_as_the_catalogue_has_it_and_a_rerun_replaces_it(
 ):
     result = run_lists(resources)
     assert result.success
-    for key in (raw.SEARCH_RESULTS, staging.MOVIE_RANKINGS):  # the day's row count
+    for key in (tables.SEARCH_RESULTS.key, tables.MOVIE_RANKINGS.key):  # the day's row count
         assert {
             e.materialization.partition: e.materialization.metadata["dagster/row_count"].value
             for e in result.get_asset_materialization_events()
@@ -256,7 +257,7 @@ def test_staging_of_a_past_day_rereads_raw_without_the_network(resources, sql, r
     replay.requests.clear()
     result = materialize(
         ALL_ASSETS,
-        selection=[staging.MOVIE_RANKINGS],
+        selection=[tables.MOVIE_RANKINGS.key],
         resources=resources,
         partition_key=DAY.isoformat(),
     )
@@ -428,7 +429,12 @@ def test_the_definitions_group_and_describe_every_source_asset():
     from imdb_warehouse.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    for key in (raw.SEARCH_RESULTS, raw.TITLE_PAGES, staging.MOVIE_RANKINGS, staging.TITLE_DETAILS):
+    for key in (
+        tables.SEARCH_RESULTS.key,
+        tables.TITLE_PAGES.key,
+        tables.MOVIE_RANKINGS.key,
+        tables.TITLE_DETAILS.key,
+    ):
         node = graph.get(key)
         assert node.group_name == key.path[0]
         assert node.description and node.owners == ["team:data-platform"]
@@ -451,7 +457,7 @@ def test_a_row_that_breaks_the_staging_model_blocks_the_write_and_shows_the_row(
     )
     result = materialize(
         ALL_ASSETS,
-        selection=[staging.MOVIE_RANKINGS],
+        selection=[tables.MOVIE_RANKINGS.key],
         resources=resources,
         partition_key=DAY.isoformat(),
         raise_on_error=False,

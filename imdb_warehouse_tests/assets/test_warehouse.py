@@ -9,10 +9,11 @@ import polars as pl
 import pytest
 from psycopg import sql as pgsql
 
-from imdb_warehouse.assets import analytics, keys, raw, staging, warehouse
+from imdb_warehouse import tables
+from imdb_warehouse.assets import analytics, checks, raw, staging, warehouse
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG
 from imdb_warehouse.replay.catalogue import Catalogue
-from imdb_warehouse.resources import io_manager as io_manager_module
+from imdb_warehouse.resources import table_writes
 from imdb_warehouse_tests.helpers import (
     REPLAY_DAY,
     materialize,
@@ -26,6 +27,7 @@ DAYS = [FIRST + timedelta(days=i) for i in range(3)]
 GENRES = ["action", "adventure", "animation"]
 ASSETS = [
     *dg.load_assets_from_modules([raw, staging, warehouse, analytics]),
+    *checks.SQL_CHECKS,
 ]
 WAREHOUSE_TABLES = [
     "dim_date",
@@ -220,8 +222,8 @@ def test_the_same_movie_with_different_votes_in_two_lists_of_one_day(resources, 
         "AND title_id = %s",
         (title_id,),
     )
-    assert run(resources, [keys.DIM_MOVIE], partition_key=FIRST.isoformat()).success
-    assert run(resources, [keys.FACT_MOVIE_RANKING], partition_key=FIRST.isoformat()).success
+    assert run(resources, [tables.DIM_MOVIE.key], partition_key=FIRST.isoformat()).success
+    assert run(resources, [tables.FACT_MOVIE_RANKING.key], partition_key=FIRST.isoformat()).success
     votes = dict(
         sql(
             "SELECT genre, votes FROM warehouse.fact_movie_ranking WHERE movie_key = %s",
@@ -256,13 +258,13 @@ def test_a_title_or_plot_edit_updates_the_one_movie_row(resources, replay, sql):
         "WHERE snapshot_date = %s AND title_id = %s",
         (DAYS[1], title_id),
     )
-    assert run(resources, [keys.DIM_MOVIE], partition_key=DAYS[1].isoformat()).success
+    assert run(resources, [tables.DIM_MOVIE.key], partition_key=DAYS[1].isoformat()).success
     assert sql("SELECT title, plot FROM warehouse.dim_movie WHERE title_id = %s", (title_id,)) == [
         ("Retitled", "A new plot")
     ]
     assert plot != "A new plot"
     # the older day, run again, does not bring the old title back
-    assert run(resources, [keys.DIM_MOVIE], partition_key=DAYS[0].isoformat()).success
+    assert run(resources, [tables.DIM_MOVIE.key], partition_key=DAYS[0].isoformat()).success
     assert sql("SELECT title FROM warehouse.dim_movie WHERE title_id = %s", (title_id,)) == [
         ("Retitled",)
     ]
@@ -278,7 +280,7 @@ def test_gross_missing_on_every_movie_loads_as_nulls(resources, replay, sql):
         "opening_weekend_amount = NULL, "
         "opening_weekend_currency = NULL, opening_weekend_end_date = NULL"
     )
-    assert run(resources, [keys.FACT_BOX_OFFICE], partition_key=FIRST.isoformat()).success
+    assert run(resources, [tables.FACT_BOX_OFFICE.key], partition_key=FIRST.isoformat()).success
     assert sql(
         "SELECT count(*), count(gross_worldwide_amount), count(opening_weekend_end_date) "
         "FROM warehouse.fact_box_office"
@@ -295,7 +297,7 @@ def test_a_genre_with_no_results_fails_the_day_rather_than_loading_an_empty_one(
     replay.set_day(early)
     result = run(
         {**resources, "imdb": replay_client(replay, early)},
-        [keys.SEARCH_RESULTS, keys.MOVIE_RANKINGS],
+        [tables.SEARCH_RESULTS.key, tables.MOVIE_RANKINGS.key],
         partition_key=early.isoformat(),
         run_config={"ops": {"raw__imdb_search_results": {"config": {"genres": ["film-noir"]}}}},
         raise_on_error=False,
@@ -322,11 +324,11 @@ def test_a_crash_in_the_middle_of_a_load_leaves_nothing_partial(
             raise MemoryError("the run worker died in the middle of COPY")
         return real_write_csv(self, *args, **kwargs)
 
-    monkeypatch.setattr(io_manager_module, "COPY_CHUNK_ROWS", 20)
+    monkeypatch.setattr(table_writes, "COPY_CHUNK_ROWS", 20)
     monkeypatch.setattr(pl.DataFrame, "write_csv", crash_on_third_chunk)
     result = run(
         resources,
-        [keys.FACT_MOVIE_RANKING],
+        [tables.FACT_MOVIE_RANKING.key],
         partition_key=DAYS[1].isoformat(),
         raise_on_error=False,
     )

@@ -10,12 +10,8 @@ import psutil
 import psycopg
 import pytest
 
-from imdb_warehouse.resources.postgres import (
-    embedded_database_url,
-    project_dir,
-    warehouse_home,
-)
-from imdb_warehouse.settings import DATABASE_URL, HOME
+from imdb_warehouse.resources.postgres import embedded_database_url
+from imdb_warehouse.settings import DATABASE_URL, HOME, project_dir, warehouse_home
 
 CLI = str(Path(sys.executable).parent / "imdb-warehouse")
 
@@ -150,3 +146,29 @@ def test_kept_connections_survive_a_restart_of_the_server(tmp_path):
         ].to_list() == [1, 2]
     finally:
         stop_embedded_server(home)
+
+
+def test_an_error_a_retry_cannot_cure_is_raised_once_and_the_connection_kept(database_url):
+    import adbc_driver_manager
+
+    from imdb_warehouse.resources import PostgresResource
+    from imdb_warehouse.resources.postgres import _THREAD_CONNECTIONS
+
+    postgres = PostgresResource(database_url=database_url)
+    postgres.query("CREATE TABLE once (v int)")
+    postgres.fetch_arrow("SELECT v FROM once")
+    kept = {key: conn for key, conn in _THREAD_CONNECTIONS.open.items() if database_url in key}
+    assert len(kept) == 2  # one psycopg, one ADBC connection
+
+    with pytest.raises(adbc_driver_manager.ProgrammingError, match="missing"):
+        postgres.fetch_arrow("SELECT v FROM missing")
+    with pytest.raises(psycopg.errors.UndefinedTable), postgres.connect() as conn:
+        conn.execute("INSERT INTO missing VALUES (1)")
+    with pytest.raises(adbc_driver_manager.Error, match="division by zero"):
+        postgres.fetch_arrow("SELECT 1 / 0")
+
+    # the same connections serve the next calls: none was dropped, nothing was run twice
+    assert postgres.query("SELECT count(*) FROM once") == [(0,)]
+    postgres.fetch_arrow("SELECT v FROM once")
+    now = {key: conn for key, conn in _THREAD_CONNECTIONS.open.items() if database_url in key}
+    assert all(now[key] is conn for key, conn in kept.items())
