@@ -166,6 +166,26 @@ def test_the_ui_shows_lineage_and_columns_and_refreshes_today_in_one_run(ui):
             ).wait_for()
             page.screenshot(path=ARTIFACTS / "columns.png", full_page=True)
 
+            # where each column comes from, on the latest materialization: the warehouse
+            # column from staging's, staging's from IMDb's field
+            page.goto(f"{base}/assets/warehouse/fact_box_office", wait_until="networkidle")
+            sources = _metadata_text(page, "column_sources")
+            assert "gross_worldwide_amount\tstaging/title_details.gross_worldwide_amount" in sources
+            page.screenshot(path=ARTIFACTS / "column_sources.png")
+            page.goto(f"{base}/assets/staging/title_details", wait_until="networkidle")
+            sources = _metadata_text(page, "column_sources")
+            assert "imdb/graphql_api.worldwideGross.total.amount" in sources, sources
+
+            # a SQL check run on its own from its page ("Execute"): it checks the newest day
+            page.goto(
+                f"{base}/assets/warehouse/fact_movie_ranking?view=checks",
+                wait_until="networkidle",
+            )
+            page.get_by_text("ranks_one_to_n", exact=True).first.click()
+            page.get_by_text("Execute", exact=True).last.click()
+            check_run = _check_run(base, "ranks_one_to_n")
+            page.screenshot(path=ARTIFACTS / "check_executed.png")
+
             # the day `imdb-warehouse refresh` ran is a run of the job, on its page
             page.goto(f"{base}/locations/imdb_warehouse/jobs/refresh_day/runs")
             page.get_by_text(cli_run[:8], exact=True).first.wait_for(timeout=30_000)
@@ -192,6 +212,20 @@ def test_the_ui_shows_lineage_and_columns_and_refreshes_today_in_one_run(ui):
         finally:
             browser.close()
     fields = "status jobName assetSelection { path }"
+    alone = _graphql(
+        base,
+        f'{{ runOrError(runId: "{check_run}") {{ ... on Run {{ status assetSelection {{ path }} '
+        "assetCheckSelection { name } } } }",
+    )["runOrError"]
+    assert alone["status"] == "SUCCESS" and not alone["assetSelection"]  # no asset ran
+    assert alone["assetCheckSelection"] == [{"name": "ranks_one_to_n"}]
+    executions = _graphql(
+        base,
+        '{ assetCheckExecutions(assetKey: {path: ["warehouse", "fact_movie_ranking"]}, '
+        'checkName: "ranks_one_to_n", limit: 5) { runId evaluation { success } } }',
+    )["assetCheckExecutions"]  # the day's run launched later evaluated it too
+    [alone_evaluation] = [e["evaluation"] for e in executions if e["runId"] == check_run]
+    assert alone_evaluation["success"] is True
     run = _graphql(base, f'{{ runOrError(runId: "{run_id}") {{ ... on Run {{ {fields} }} }} }}')
     assert run["runOrError"]["status"] == "SUCCESS"
     assert run["runOrError"]["jobName"] == "refresh_day"
@@ -221,6 +255,38 @@ def _graphql(base: str, query: str) -> dict:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)["data"]
+
+
+def _metadata_text(page, key: str) -> str:
+    """The text of the latest materialization's metadata entry `key` (a long markdown opens
+    in a dialog)."""
+    row = page.get_by_role("row").filter(has=page.get_by_text(key, exact=True)).first
+    row.wait_for(timeout=30_000)
+    show = row.get_by_text("[Show Markdown]")
+    if not show.count():
+        return row.inner_text()
+    show.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("table").first.wait_for()
+    text = dialog.inner_text()
+    page.keyboard.press("Escape")
+    return text
+
+
+def _check_run(base: str, check: str) -> str:
+    """The run of `check` alone that the UI just launched, once it has ended."""
+    deadline = time.monotonic() + 120
+    query = (
+        "{ runsOrError(limit: 5) { ... on Runs { results { runId status "
+        "assetCheckSelection { name } } } } }"
+    )
+    while time.monotonic() < deadline:
+        for run in _graphql(base, query)["runsOrError"]["results"]:
+            names = [c["name"] for c in run["assetCheckSelection"] or []]
+            if names == [check] and run["status"] in ("SUCCESS", "FAILURE"):
+                return run["runId"]
+        time.sleep(1)
+    raise AssertionError(f"the UI launched no run of {check} that ended")
 
 
 def _launched_run(base: str, partition: str) -> str:

@@ -6,6 +6,8 @@ creates and evolves the table, table_writes.py writes a frame in one transaction
 returns the dtypes that were written.
 """
 
+from typing import Any
+
 import dagster as dg
 import polars as pl
 from psycopg import sql
@@ -59,6 +61,9 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
             {
                 "dagster/table_name": spec.qualified_name,
                 "dagster/column_schema": spec.column_schema(frame.schema),
+                **_lineage_metadata(
+                    (context.definition_metadata or {}).get("dagster/column_lineage")
+                ),
             }
         )
 
@@ -112,3 +117,17 @@ def _as_frame(obj: object, spec: TableSpec) -> pl.DataFrame:
         "Polars DataFrames: return a polars.DataFrame (or LazyFrame), or give the asset "
         "another io_manager_key"
     )
+
+
+def _lineage_metadata(lineage: object) -> dict[str, Any]:
+    """The definition's column lineage on each materialization, where Dagster reads it, and as
+    a table (`column_sources`) that the open-source UI shows among the metadata."""
+    if not isinstance(lineage, dg.TableColumnLineage):
+        return {}
+    rows = []
+    for column, deps in lineage.deps_by_column.items():
+        sources = ", ".join(f"{d.asset_key.to_user_string()}.{d.column_name}" for d in deps)
+        escaped = sources.replace("|", r"\|")  # a path's alternatives, not a table cell
+        rows.append(f"| {column} | {escaped} |")
+    table = "\n".join(["| column | comes from |", "|---|---|", *rows])
+    return {"dagster/column_lineage": lineage, "column_sources": dg.MetadataValue.md(table)}
