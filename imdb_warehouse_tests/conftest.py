@@ -33,13 +33,6 @@ REQUIRE_SERVER = "IMDB_WAREHOUSE_TEST_REQUIRE_SERVER"
 BACKENDS = pytest.StashKey[list[str]]()
 
 
-def __getattr__(name: str):
-    """SERVER_ANSWERS, for the modules that still import it (asked lazily, never at import)."""
-    if name == "SERVER_ANSWERS":
-        return server_answers()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # --- Postgres ---
 
 

@@ -20,17 +20,18 @@ import pytest
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.postgres import stop_embedded_server
 from imdb_warehouse.settings import DATABASE_URL, HOME
-from imdb_warehouse_tests.conftest import SERVER_ANSWERS, SERVER_URL, new_database
+from imdb_warehouse_tests.databases import new_database
 
 pytestmark = pytest.mark.slow  # `make dev` and the deployment instance
 
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.skipif(not SERVER_ANSWERS, reason=f"needs the Postgres server at {SERVER_URL}")
-def test_the_deployment_instance_keeps_runs_and_events_in_postgres(tmp_path, monkeypatch):
+def test_the_deployment_instance_keeps_runs_and_events_in_postgres(
+    tmp_path, monkeypatch, server_url
+):
     shutil.copy(PROJECT / "deploy" / "dagster.yaml", tmp_path / "dagster.yaml")
-    with new_database(SERVER_URL) as dagster_url, new_database(SERVER_URL) as warehouse_url:
+    with new_database(server_url) as dagster_url, new_database(server_url) as warehouse_url:
         parts = urlsplit(dagster_url)
         monkeypatch.setenv("DAGSTER_PG_USER", parts.username or "postgres")
         monkeypatch.setenv("DAGSTER_PG_PASSWORD", parts.password or "unused-with-trust-auth")
