@@ -36,19 +36,10 @@ CODE_VERSION_TAG = "dagster/code_version"
 IN_PROCESS_TAG = "imdb_warehouse/in_process"  # the runs of `imdb-warehouse refresh`
 LISTS_STEP = "raw__imdb_search_results"  # the step whose run config names the genres
 
-CALENDAR = [tables.DIM_DATE.key, tables.DIM_GENRE.key]
-DAY_ASSETS = [
-    tables.SEARCH_RESULTS.key,
-    tables.MOVIE_RANKINGS.key,
-    tables.TITLE_PAGES.key,
-    tables.TITLE_DETAILS.key,
-    tables.DIM_MOVIE.key,
-    tables.DIM_PERSON.key,
-    tables.BRIDGE_MOVIE_PERSON.key,
-    tables.BRIDGE_MOVIE_GENRE.key,
-    tables.FACT_BOX_OFFICE.key,
-    tables.FACT_MOVIE_RANKING.key,
-]
+# the unpartitioned tables (the calendar dimensions) join a day's run while the warehouse lacks
+# them; every partitioned table is in every day's run
+CALENDAR = [table.key for table in tables.TABLES if not table.partitioned]
+DAY_ASSETS = [table.key for table in tables.TABLES if table.partitioned]
 day_job = dg.define_asset_job(
     "refresh_day",
     selection=[*CALENDAR, *DAY_ASSETS],
@@ -75,8 +66,8 @@ def day_run(
     (range), its assets (with the calendar while the warehouse lacks it), and the genres to read
     when not all."""
     [(built,)] = postgres.query(
-        "SELECT to_regclass('warehouse.dim_date') IS NOT NULL "
-        "AND to_regclass('warehouse.dim_genre') IS NOT NULL"
+        "SELECT bool_and(to_regclass(name) IS NOT NULL) FROM unnest($1::text[]) AS t(name)",
+        [[table.table_name for table in tables.TABLES if not table.partitioned]],
     )
     chosen = sorted(set(genres), key=GENRES.index)
     partitions = (

@@ -365,20 +365,8 @@ FACT_BOX_OFFICE = Table(
     },
 )
 
-TABLES = (
-    SEARCH_RESULTS,
-    MOVIE_RANKINGS,
-    TITLE_PAGES,
-    TITLE_DETAILS,
-    DIM_DATE,
-    DIM_GENRE,
-    DIM_MOVIE,
-    DIM_PERSON,
-    BRIDGE_MOVIE_PERSON,
-    BRIDGE_MOVIE_GENRE,
-    FACT_MOVIE_RANKING,
-    FACT_BOX_OFFICE,
-)
+# every table above, in the order declared: a new declaration is picked up here
+TABLES = tuple(value for value in list(globals().values()) if isinstance(value, Table))
 
 
 def _fields_read(source: dg.AssetKey) -> dg.TableSchema:
