@@ -307,12 +307,3 @@ class FactBoxOffice(pa.DataFrameModel):
     opening_weekend_amount: pl.Int64 = _nullable("US & Canada opening weekend gross")
     opening_weekend_currency: pl.String = _nullable("Its currency")
     opening_weekend_end_date: pl.Date = _nullable("Last day of the opening weekend")
-
-
-def table_metadata(asset_key: dg.AssetKey, model: type[pa.DataFrameModel], **metadata) -> dict:
-    """An asset's metadata: its table (schema = key prefix), its columns, and `metadata`."""
-    return {
-        "dagster/table_name": f"{asset_key.path[0]}.{asset_key.path[-1]}",
-        "dagster/column_schema": column_schema(model),
-        **metadata,
-    }

@@ -12,11 +12,12 @@ from, as a column of the source assets `imdb/graphql_api` and `imdb/html_pages`
 (imdb_warehouse/imdb/lineage.py holds the paths).
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import dagster as dg
 import pandera.polars as pa
+import polars as pl
 
 from imdb_warehouse import schemas
 from imdb_warehouse.checks import (
@@ -152,7 +153,7 @@ class Table:
             check_specs=self.check_specs() or None,
         )(compute)
 
-    def outputs(self, frame):
+    def outputs(self, frame: pl.DataFrame) -> Iterator[dg.Output | dg.AssetCheckResult]:
         """The frame, validated before it is written, and the results of its WARN checks."""
         if self.schema_check:
             yield from validated(self.key, self.model, frame)
