@@ -42,9 +42,13 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
         with self.postgres.connect() as conn:
             write_frame(conn, spec, frame)
         keys = context.asset_partition_keys if context.has_asset_partitions else []
+        lineage = _lineage_metadata(
+            (context.definition_metadata or {}).get("dagster/column_lineage")
+        )
         if len(keys) > 1:
             # Output metadata goes to every partition's materialization alike
-            # (dagster-io/dagster#18123): each partition's own row count goes as asset metadata.
+            # (dagster-io/dagster#18123): each partition's own row count goes as asset metadata,
+            # and the lineage (~20 kB) only with the newest partition's, the latest materialization.
             for key in keys:
                 rows = partition_slice(
                     context.asset_partitions_def,
@@ -53,17 +57,16 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
                     context.asset_key,
                 ).rows_in(frame)
                 context.step_context.add_asset_metadata(
-                    {"dagster/row_count": rows}, asset_key=context.asset_key, partition_key=key
+                    {"dagster/row_count": rows, **(lineage if key == keys[-1] else {})},
+                    asset_key=context.asset_key,
+                    partition_key=key,
                 )
         else:
-            context.add_output_metadata({"dagster/row_count": frame.height})
+            context.add_output_metadata({"dagster/row_count": frame.height, **lineage})
         context.add_output_metadata(
             {
                 "dagster/table_name": spec.qualified_name,
                 "dagster/column_schema": spec.column_schema(frame.schema),
-                **_lineage_metadata(
-                    (context.definition_metadata or {}).get("dagster/column_lineage")
-                ),
             }
         )
 

@@ -97,3 +97,12 @@ def test_a_new_table_is_a_declaration_and_its_frame(database_url, tmp_path, repl
     assert set(lineage) == {"date_key", "movie_key", "snapshot_date", "votes"}
     assert lineage["votes"] == [tables.MOVIE_RANKINGS.col("votes")]
     assert node.group_name == "warehouse" and node.owners == tables.OWNERS
+    [materialization] = [
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == FACT_MOVIE_VOTES.key
+    ]
+    assert materialization.metadata["dagster/column_lineage"].value.deps_by_column == lineage
+    assert "| votes | staging/movie_rankings.votes |" in (
+        materialization.metadata["column_sources"].value
+    )

@@ -104,6 +104,11 @@ def test_multi_partitions_and_ranges_replace_exactly_their_keys(io_manager, sql)
     assert counts() == expected
 
 
+LINEAGE = dg.TableColumnLineage(
+    {"day": [dg.TableColumnDep(asset_key=dg.AssetKey(["staging", "x"]), column_name="date")]}
+)
+
+
 def test_daily_range_run_replaces_its_days(io_manager, sql):
     sizes = {}
 
@@ -111,14 +116,14 @@ def test_daily_range_run_replaces_its_days(io_manager, sql):
         key_prefix="warehouse",
         partitions_def=DAYS,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        metadata={"partition_expr": "day"},
+        metadata={"partition_expr": "day", "dagster/column_lineage": LINEAGE},
     )
     def box_office(context) -> pl.DataFrame:
         start, end = context.partition_time_window
         days = [start.date() + timedelta(d) for d in range((end - start).days)]
         return pl.DataFrame({"day": [d for d in days for _ in range(sizes.get(d.day, 3))]})
 
-    materialize(
+    result = materialize(
         [box_office],
         io_manager,
         tags={
@@ -126,6 +131,16 @@ def test_daily_range_run_replaces_its_days(io_manager, sql):
             "dagster/asset_partition_range_end": "2025-01-05",
         },
     )
+    # each day its own row count; the lineage with the newest day's materialization only
+    metadata = {
+        e.materialization.partition: e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    assert {day: m["dagster/row_count"].value for day, m in metadata.items()} == {
+        f"2025-01-0{d}": 3 for d in range(1, 6)
+    }
+    assert [day for day, m in metadata.items() if "dagster/column_lineage" in m] == ["2025-01-05"]
+    assert "| day | staging/x.date |" in metadata["2025-01-05"]["column_sources"].value
     sizes[3] = 1
     materialize([box_office], io_manager, partition_key="2025-01-03")
     assert sql(
