@@ -183,15 +183,19 @@ def _read_from_json(
     }
 
 
+# raw and staging rows of a day: a list's (a run of some genres keeps the others'), a title's
+LIST_ROWS = Storage(
+    primary_key=["snapshot_date", "genre", "rank"],
+    partition_expr="snapshot_date",
+    replace_within=["genre"],
+)
+DETAIL_ROWS = Storage(primary_key=["snapshot_date", "title_id"], partition_expr="snapshot_date")
+
 # raw: IMDb's answers, row by row
 SEARCH_RESULTS = Table(
     dg.AssetKey(["raw", "imdb_search_results"]),
     schemas.RawSearchResults,
-    Storage(
-        primary_key=["snapshot_date", "genre", "rank"],
-        partition_expr="snapshot_date",
-        replace_within=["genre"],
-    ),
+    LIST_ROWS,
     lineage={
         "item_json": _imdb("advancedTitleSearch.edges[].node.title", "titleListItems[]"),
         "total_results": _imdb("advancedTitleSearch.total", "total"),
@@ -206,11 +210,7 @@ SEARCH_RESULTS = Table(
 MOVIE_RANKINGS = Table(
     dg.AssetKey(["staging", "movie_rankings"]),
     schemas.MovieRankings,
-    Storage(
-        primary_key=["snapshot_date", "genre", "rank"],
-        partition_expr="snapshot_date",
-        replace_within=["genre"],
-    ),
+    LIST_ROWS,
     reads={"search_results": SEARCH_RESULTS},
     lineage={
         **_read_from_json(LISTED_TITLE_SOURCES, SEARCH_RESULTS, "item_json"),
@@ -222,7 +222,7 @@ MOVIE_RANKINGS = Table(
 TITLE_PAGES = Table(
     dg.AssetKey(["raw", "imdb_title_pages"]),
     schemas.RawTitlePages,
-    Storage(primary_key=["snapshot_date", "title_id"], partition_expr="snapshot_date"),
+    DETAIL_ROWS,
     reads={"movie_rankings": MOVIE_RANKINGS},
     lineage={
         "title_id": [MOVIE_RANKINGS.col("title_id")],
@@ -237,7 +237,7 @@ TITLE_PAGES = Table(
 TITLE_DETAILS = Table(
     dg.AssetKey(["staging", "title_details"]),
     schemas.TitleDetails,
-    Storage(primary_key=["snapshot_date", "title_id"], partition_expr="snapshot_date"),
+    DETAIL_ROWS,
     reads={"title_pages": TITLE_PAGES},
     lineage={
         **_read_from_json(DETAILS_SOURCES, TITLE_PAGES, "title_json"),
