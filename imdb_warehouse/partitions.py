@@ -1,8 +1,9 @@
-"""The genres with a daily list, and the days the assets are partitioned by.
+"""The genres with a daily list, and the day × genre partitions every asset of a day shares.
 
-Every asset of a day shares one partitions definition, so a day is one run. The genres are
-not partitions: a run reads every genre's list unless its run config names some (`ListsConfig`),
-and the tables of lists replace only the genres a run wrote.
+A partition is one genre's list of one day, `2025-06-01|sci-fi`, and what that list brought:
+its rows, and the details, people and box office of the movies it listed. Every asset a day
+writes shares this one definition, so a day is one run over the range (day, first genre) …
+(day, last genre); one genre of one day is a run of that one partition.
 
 The days are the partitions that can be built, and only those: today (IMDb answers only for
 today) and the days the archive holds (rebuilt from it, without a request). They are dynamic
@@ -10,20 +11,26 @@ partitions, opened by `open_days`: the schedule and the CLI open the day they ru
 `days_open` opens today and every archived day, so that the UI offers them and no other.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import dagster as dg
-from pydantic import Field
 
 from imdb_warehouse.imdb.genres import MOVIE_GENRE_SLUGS
 
-# IMDb's movie genres without Short and the TV-only ones, as URL slugs (`sci-fi`).
-GENRES = list(MOVIE_GENRE_SLUGS)
+# IMDb's movie genres without Short and the TV-only ones, as URL slugs (`sci-fi`), in
+# alphabetical order: the order of the genre dimension, and of every `listed_in` column.
+GENRES = sorted(MOVIE_GENRE_SLUGS)
 FIRST_DAY = date(2024, 1, 1)
 
-DAYS = "days"  # the name of day_partitions
+DAYS = "days"  # the name of the dynamic days
+DAY, GENRE = "day", "genre"  # the dimensions
 day_partitions = dg.DynamicPartitionsDefinition(name=DAYS)
+day_genre_partitions = dg.MultiPartitionsDefinition(
+    {DAY: day_partitions, GENRE: dg.StaticPartitionsDefinition(GENRES)}
+)
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def open_days(instance: dg.DagsterInstance, days: Iterable[date]) -> list[str]:
@@ -42,13 +49,47 @@ def open_days(instance: dg.DagsterInstance, days: Iterable[date]) -> list[str]:
     return sorted(set(keys) - set(have))
 
 
-class ListsConfig(dg.Config):
-    genres: list[str] = Field(
-        default_factory=lambda: list(GENRES),
-        description="The genres whose lists the run reads (default: all of them)",
-    )
+def partition_key(day: date, genre: str) -> str:
+    return dg.MultiPartitionKey({DAY: day.isoformat(), GENRE: genre})
 
 
-def partition_days(context: dg.AssetExecutionContext) -> list[date]:
-    """The days of a run's partitions (a backfill run holds several), in order."""
-    return [date.fromisoformat(key) for key in context.partition_keys]
+def genre_blocks(genres: Iterable[str]) -> list[list[str]]:
+    """`genres` as runs of neighbours in the genre dimension: each block is one range."""
+    chosen = sorted(set(genres), key=GENRES.index)
+    blocks: list[list[str]] = []
+    for genre in chosen:
+        if blocks and GENRES.index(genre) == GENRES.index(blocks[-1][-1]) + 1:
+            blocks[-1].append(genre)
+        else:
+            blocks.append([genre])
+    return blocks
+
+
+def range_tags(first: date, last: date, genres: Sequence[str] = GENRES) -> dict[str, str]:
+    """The tags of a run over the days `first`..`last` × the neighbouring `genres` (all of
+    them: a day's run; a range of a multi-partitioned asset is the product of its dimensions'
+    ranges)."""
+    return {
+        RANGE_START: partition_key(first, genres[0]),
+        RANGE_END: partition_key(last, genres[-1]),
+    }
+
+
+def run_lists(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> list[tuple[date, str]]:
+    """The (day, genre) lists of a run's partitions, in order."""
+    return lists_of(context.partition_keys)
+
+
+def lists_of(keys: Iterable[str]) -> list[tuple[date, str]]:
+    lists = []
+    for key in keys:
+        parts = day_genre_partitions.get_partition_key_from_str(key).keys_by_dimension
+        lists.append((date.fromisoformat(parts[DAY]), parts[GENRE]))
+    return sorted(lists, key=lambda pair: (pair[0], GENRES.index(pair[1])))
+
+
+def partition_days(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[date]:
+    """The days of a run's partitions, in order."""
+    return sorted({day for day, _ in run_lists(context)})

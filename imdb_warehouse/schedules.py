@@ -1,13 +1,15 @@
 """The daily run, defined once: the job `refresh_day`, which the schedule, the UI ("refresh
-this day": launch it for the day's partition) and `imdb-warehouse refresh` all run; and the
-sensors around it.
+this day": launch it for the day's partitions, all genres) and `imdb-warehouse refresh` all
+run; and the sensors around it.
 
-A day is ONE run over that day's partition: every genre's list, every listed movie's details,
+A day is ONE run over the range of that day's partitions (day, first genre) … (day, last
+genre): every genre's list, every listed movie's details (fetched once, for all the lists),
 the dimensions, bridges and facts (the calendar dimensions too while the warehouse lacks
-them). The analytics views are not in it: the sensor `views_current` has them made when one is
-missing or its SQL changed, so a view never makes a day fail nor waits on analysts' queries
-daily; nor is the daily report: the sensor `report_after_the_day` makes it after each day's
-run. `refresh` makes both itself (it runs without the daemon).
+them); one genre of a day is a run of that one partition. The analytics views are not in it:
+the sensor `views_current` has them made when one is missing or its SQL changed, so a view
+never makes a day fail nor waits on analysts' queries daily; nor is the daily report: the
+sensor `report_after_the_day` makes it after each day's run. `refresh` makes both itself (it
+runs without the daemon).
 """
 
 import json
@@ -26,7 +28,7 @@ from imdb_warehouse.assets.analytics import (
     views_missing,
 )
 from imdb_warehouse.assets.report import DAILY_REPORT
-from imdb_warehouse.partitions import GENRES, open_days
+from imdb_warehouse.partitions import GENRES, genre_blocks, open_days, range_tags
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
@@ -34,7 +36,6 @@ from imdb_warehouse.runs import execute_here, failure_cause, owner_tags, release
 
 CODE_VERSION_TAG = "dagster/code_version"
 IN_PROCESS_TAG = "imdb_warehouse/in_process"  # the runs of `imdb-warehouse refresh`
-LISTS_STEP = "raw__imdb_search_results"  # the step whose run config names the genres
 
 # the unpartitioned tables (the calendar dimensions) join a day's run while the warehouse lacks
 # them; every partitioned table is in every day's run
@@ -43,8 +44,8 @@ DAY_ASSETS = [table.key for table in tables.TABLES if table.partitioned]
 day_job = dg.define_asset_job(
     "refresh_day",
     selection=[*CALENDAR, *DAY_ASSETS],
-    description="A day's refresh, in one run: every genre's list (or those the run config "
-    "names), every listed movie's details, the dimensions, bridges and facts.",
+    description="A day's refresh, in one run over the day's partitions (all genres, or one): "
+    "each genre's list, every listed movie's details, the dimensions, bridges and facts.",
 )
 views_job = dg.define_asset_job(
     "refresh_views",
@@ -59,34 +60,24 @@ report_job = dg.define_asset_job(
 JOBS = (day_job, views_job, report_job)
 
 
-def day_run(
+def day_runs(
     day: date, genres: Sequence[str], postgres: PostgresResource, last: date | None = None
-) -> dict:
-    """How to run the day (or the days `day`..`last`, in one run: a backfill): its partition
-    (range), its assets (with the calendar while the warehouse lacks it), and the genres to read
-    when not all."""
+) -> list[dict]:
+    """How to run the day (or the days `day`..`last`: a rebuild) for `genres`: one run over
+    the range of its partitions, or one a block of neighbouring genres when not all (a range
+    of a multi-partitioned asset is the product of its dimensions' ranges); with the calendar
+    while the warehouse lacks it."""
     [(built,)] = postgres.query(
         "SELECT bool_and(to_regclass(name) IS NOT NULL) FROM unnest($1::text[]) AS t(name)",
         [[table.table_name for table in tables.TABLES if not table.partitioned]],
     )
-    chosen = sorted(set(genres), key=GENRES.index)
-    partitions = (
-        {"partition_key": day.isoformat()}
-        if last is None or last == day
-        else {
-            "tags": {
-                "dagster/asset_partition_range_start": day.isoformat(),
-                "dagster/asset_partition_range_end": last.isoformat(),
-            }
+    return [
+        {
+            "tags": range_tags(day, last or day, block),
+            "asset_selection": DAY_ASSETS if built else [*CALENDAR, *DAY_ASSETS],
         }
-    )
-    return {
-        **partitions,
-        "asset_selection": DAY_ASSETS if built else [*CALENDAR, *DAY_ASSETS],
-        "run_config": {}
-        if chosen == GENRES
-        else {"ops": {LISTS_STEP: {"config": {"genres": chosen}}}},
-    }
+        for block in genre_blocks(genres)
+    ]
 
 
 def views_needed(postgres: PostgresResource, instance: dg.DagsterInstance) -> bool:
@@ -119,12 +110,8 @@ def daily_refresh(
 ) -> dg.RunRequest:
     day = context.scheduled_execution_time.date()
     open_days(context.instance, [day])
-    options = day_run(day, GENRES, postgres)
-    return dg.RunRequest(
-        run_key=f"refresh_day:{day}",
-        partition_key=options["partition_key"],
-        asset_selection=options["asset_selection"],
-    )
+    [options] = day_runs(day, GENRES, postgres)
+    return dg.RunRequest(run_key=f"refresh_day:{day}", **options)
 
 
 @dg.sensor(
@@ -224,16 +211,19 @@ def refresh_in_process(
     last: date | None = None,
     report: bool = True,
 ) -> list[dg.JobExecutionResult]:
-    """The day's run in this process (`refresh_day`, as the schedule runs it; with `last`, the
-    days `day`..`last` in one run), then the views' when one is missing or its SQL changed,
-    then the daily report's (unless `report` is false); stops at a failed run. They use the
-    project's resources, configured from the environment; `on_event` hears of each event as
-    it happens, `on_run` of each run as it ends."""
+    """The day's run in this process (`refresh_day`, as the schedule runs it; one a block of
+    neighbouring genres when not all; with `last`, the days `day`..`last` in one run), then
+    the views' when one is missing or its SQL changed, then the daily report's (unless `report`
+    is false); stops at a failed run. They use the project's resources, configured from the
+    environment; `on_event` hears of each event as it happens, `on_run` of each run as it
+    ends."""
     release_dead_runs(instance)
     open_days(instance, [day + timedelta(days=n) for n in range(((last or day) - day).days + 1)])
     process = {IN_PROCESS_TAG: "true", **owner_tags()}
+    blocks = len(genre_blocks(genres))
     runs: list[tuple[dg.UnresolvedAssetJobDefinition, Callable[[], dict | None]]] = [
-        (day_job, lambda: day_run(day, genres, PostgresResource(), last))
+        (day_job, lambda n=n: day_runs(day, genres, PostgresResource(), last)[n])
+        for n in range(blocks)
     ]
     runs.append((views_job, lambda: {} if views_needed(PostgresResource(), instance) else None))
     if report:

@@ -19,6 +19,17 @@ def _nullable(description: str, **checks) -> Any:
     return pa.Field(nullable=True, description=description, **checks)
 
 
+def _listed_in(what: str) -> Any:
+    return pa.Field(
+        description=f"The genres (slugs) whose lists held {what}: the (day, genre) partitions "
+        "this row belongs to"
+    )
+
+
+LISTED_THAT_DAY = "the movie that day"
+LISTED_LAST_SEEN = "the movie on last_seen_date"
+
+
 class TitleFields(pa.DataFrameModel):
     """What search results and title pages both say about a title."""
 
@@ -75,6 +86,7 @@ class TitleDetails(TitleFields):
     """staging.title_details: a title's details as read on one day."""
 
     snapshot_date: pl.Date = pa.Field(description="Day the details were read (UTC)")
+    listed_in: pl.List(pl.String) = _listed_in(LISTED_THAT_DAY)
     countries: pl.List(pl.String) = _nullable("Countries of origin")
     languages: pl.List(pl.String) = _nullable("Spoken languages")
     directors: PEOPLE = _nullable("Directors in billing order: {id `nm…`, name}; null when unknown")
@@ -141,6 +153,7 @@ class RawTitlePages(PageFields):
 
     snapshot_date: pl.Date = pa.Field(description="Day the details were read (UTC)")
     title_id: pl.String = pa.Field(str_matches=TITLE_ID, description="IMDb title id, `tt…`")
+    listed_in: pl.List(pl.String) = _listed_in(LISTED_THAT_DAY)
     available: pl.Boolean = pa.Field(
         description="Whether IMDb has the title: false for a null title or one with null "
         "fields (graphql), or a 404/410 page (html)"
@@ -246,6 +259,7 @@ class DimMovie(pa.DataFrameModel):
     budget_currency: pl.String = _nullable("ISO currency of the budget")
     first_seen_date: pl.Date = pa.Field(description="First day the movie was in a list")
     last_seen_date: pl.Date = pa.Field(description="Last day the movie was in a list")
+    listed_in: pl.List(pl.String) = _listed_in(LISTED_LAST_SEEN)
     details_scraped_at: pl.Datetime("us", "UTC") = _nullable(
         "When the details behind countries, languages and budget were read (null: never)"
     )
@@ -258,6 +272,7 @@ class DimPerson(pa.DataFrameModel):
     person_id: pl.String = pa.Field(description="IMDb name id, `nm…`")
     name: pl.String = pa.Field(description="Name, as last read")
     last_seen_date: pl.Date = pa.Field(description=LAST_SEEN)
+    listed_in: pl.List(pl.String) = _listed_in("one of their movies on last_seen_date")
 
 
 class BridgeMoviePerson(pa.DataFrameModel):
@@ -268,6 +283,7 @@ class BridgeMoviePerson(pa.DataFrameModel):
     role: pl.String = pa.Field(description="`director`, `writer` or `star`")
     billing_order: pl.Int16 = pa.Field(description="1-based position in the role's credits")
     last_seen_date: pl.Date = pa.Field(description="Last day IMDb's details showed this credit")
+    listed_in: pl.List(pl.String) = _listed_in(LISTED_LAST_SEEN)
 
 
 class BridgeMovieGenre(pa.DataFrameModel):
@@ -278,6 +294,7 @@ class BridgeMovieGenre(pa.DataFrameModel):
     last_seen_date: pl.Date = pa.Field(
         description="Last day a list showed the movie with this genre"
     )
+    listed_in: pl.List(pl.String) = _listed_in(LISTED_LAST_SEEN)
 
 
 class FactMovieRanking(pa.DataFrameModel):
@@ -300,6 +317,7 @@ class FactBoxOffice(pa.DataFrameModel):
     date_key: pl.Int32 = pa.Field(description=DATE_KEY)
     movie_key: pl.Int64 = pa.Field(description=MOVIE_KEY)
     snapshot_date: pl.Date = pa.Field(description="The day the movie's details were read")
+    listed_in: pl.List(pl.String) = _listed_in(LISTED_THAT_DAY)
     gross_worldwide_amount: pl.Int64 = _nullable("Worldwide gross")
     gross_worldwide_currency: pl.String = _nullable("Its currency")
     gross_domestic_amount: pl.Int64 = _nullable("US & Canada gross")

@@ -35,7 +35,7 @@ from imdb_warehouse.checks import (
     warn_result,
 )
 from imdb_warehouse.imdb.lineage import DETAILS_SOURCES, LISTED_TITLE_SOURCES, ImdbField
-from imdb_warehouse.partitions import day_partitions
+from imdb_warehouse.partitions import DAY, GENRE, day_genre_partitions
 from imdb_warehouse.resources.imdb_client import IMDB_POOL
 from imdb_warehouse.resources.storage import Storage
 
@@ -73,6 +73,13 @@ class Table:
     @property
     def table_name(self) -> str:
         return f"{self.key.path[0]}.{self.key.path[-1]}"
+
+    @property
+    def day_column(self) -> str:
+        """The column of the day dimension (a partitioned table's)."""
+        partition_expr = self.storage.partition_expr
+        assert isinstance(partition_expr, Mapping), f"{self.name} is not partitioned by day"
+        return partition_expr[DAY]
 
     @property
     def columns(self) -> list[str]:
@@ -140,7 +147,7 @@ class Table:
             group_name=layer,
             kinds={"python" if layer == "raw" else "polars", "postgres"},
             owners=OWNERS,
-            partitions_def=day_partitions if self.partitioned else None,
+            partitions_def=day_genre_partitions if self.partitioned else None,
             backfill_policy=dg.BackfillPolicy.single_run() if self.partitioned else None,
             pool=self.pool,
             ins={name: dg.AssetIn(key=table.key) for name, table in self.reads.items()},
@@ -183,13 +190,13 @@ def _read_from_json(
     }
 
 
-# raw and staging rows of a day: a list's (a run of some genres keeps the others'), a title's
-LIST_ROWS = Storage(
-    primary_key=["snapshot_date", "genre", "rank"],
-    partition_expr="snapshot_date",
-    replace_within=["genre"],
-)
-DETAIL_ROWS = Storage(primary_key=["snapshot_date", "title_id"], partition_expr="snapshot_date")
+# A table of a day is partitioned by day × genre: a list's rows by their genre; a title's rows
+# (details, box office, people) by `listed_in`, the genres whose lists held the title that day,
+# so that a row shared by several lists belongs to each of their partitions.
+LISTS = {DAY: "snapshot_date", GENRE: "genre"}
+LISTED_TITLES = {DAY: "snapshot_date", GENRE: "listed_in"}
+LIST_ROWS = Storage(primary_key=["snapshot_date", "genre", "rank"], partition_expr=LISTS)
+DETAIL_ROWS = Storage(primary_key=["snapshot_date", "title_id"], partition_expr=LISTED_TITLES)
 
 # raw: IMDb's answers, row by row
 SEARCH_RESULTS = Table(
@@ -227,6 +234,7 @@ TITLE_PAGES = Table(
     lineage={
         "title_id": [MOVIE_RANKINGS.col("title_id")],
         "snapshot_date": [MOVIE_RANKINGS.col("snapshot_date")],
+        "listed_in": [MOVIE_RANKINGS.col("genre")],
         "title_json": _imdb("titles[]", "aboveTheFoldData, mainColumnData"),
     },
     schema_check=True,
@@ -256,7 +264,7 @@ def daily_upsert(primary_key: Sequence[str], **more) -> Storage:
         primary_key=tuple(primary_key),
         write_mode="upsert",
         newer_wins="last_seen_date",
-        partition_expr="last_seen_date",
+        partition_expr={DAY: "last_seen_date", GENRE: "listed_in"},
         **more,
     )
 
@@ -290,6 +298,7 @@ DIM_MOVIE = Table(
         **{c: [TITLE_DETAILS.col(c)] for c in _DETAILS_READ},
         "first_seen_date": [MOVIE_RANKINGS.col("snapshot_date")],
         "last_seen_date": [MOVIE_RANKINGS.col("snapshot_date")],
+        "listed_in": [MOVIE_RANKINGS.col("genre")],
         "details_scraped_at": [TITLE_DETAILS.col("scraped_at")],
     },
 )
@@ -330,6 +339,7 @@ BRIDGE_MOVIE_GENRE = Table(
         "movie_key": [MOVIE_RANKINGS.col("title_id")],
         "genre_key": [MOVIE_RANKINGS.col("genres")],
         "last_seen_date": [MOVIE_RANKINGS.col("snapshot_date")],
+        "listed_in": [MOVIE_RANKINGS.col("genre")],
     },
 )
 FACT_MOVIE_RANKING = Table(
@@ -337,8 +347,7 @@ FACT_MOVIE_RANKING = Table(
     schemas.FactMovieRanking,
     Storage(
         primary_key=["date_key", "genre_key", "movie_key"],
-        partition_expr="snapshot_date",
-        replace_within=["genre"],
+        partition_expr=LISTS,
         indexes=[["movie_key", "snapshot_date"]],
     ),
     reads={"movie_rankings": MOVIE_RANKINGS},
@@ -355,7 +364,7 @@ FACT_BOX_OFFICE = Table(
     schemas.FactBoxOffice,
     Storage(
         primary_key=["date_key", "movie_key"],
-        partition_expr="snapshot_date",
+        partition_expr=LISTED_TITLES,
         indexes=[["movie_key", "snapshot_date"]],
     ),
     reads={"title_details": TITLE_DETAILS},

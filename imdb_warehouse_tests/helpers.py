@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from imdb_warehouse.partitions import open_days
+from imdb_warehouse.partitions import GENRES, open_days, range_tags
 from imdb_warehouse.replay.licensed import License
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
@@ -17,14 +17,20 @@ REPLAY_DAY = date(2025, 3, 1)  # the day the replay serves, unless a module says
 
 
 def materialize(
-    assets, *, partition_key: str | None = None, instance: dg.DagsterInstance | None = None, **kw
+    assets,
+    *,
+    day: date | None = None,
+    genres: list[str] = GENRES,
+    instance: dg.DagsterInstance | None = None,
+    **kw,
 ) -> dg.ExecuteInProcessResult:
-    """`dg.materialize`, with the run's day opened as a partition of `days` first (as the
-    schedule and the CLI open it)."""
+    """`dg.materialize` over `day`'s partitions of `genres` (neighbours in the genre dimension:
+    one range), with the day opened first (as the schedule and the CLI open it)."""
     instance = instance or dg.DagsterInstance.ephemeral()
-    if partition_key:
-        open_days(instance, [date.fromisoformat(partition_key)])
-    return dg.materialize(assets, partition_key=partition_key, instance=instance, **kw)
+    if day:
+        open_days(instance, [day])
+        kw["tags"] = {**kw.get("tags", {}), **range_tags(day, day, sorted(genres))}
+    return dg.materialize(assets, instance=instance, **kw)
 
 
 def free_port() -> int:
@@ -114,18 +120,19 @@ def archive_answer(
 def materialize_day(
     resources: dict, day: date, genres: list[str] | None = None, **kwargs
 ) -> dg.ExecuteInProcessResult:
-    """The day's run as `refresh_day` makes it (the same assets, partition and run config),
-    with these resources."""
+    """The day's run as `refresh_day` makes it (the same assets and partitions: `genres`, a
+    block of neighbours, or all), with these resources."""
     from imdb_warehouse.assets import analytics, checks, raw, staging, warehouse
-    from imdb_warehouse.partitions import GENRES
-    from imdb_warehouse.schedules import day_run
+    from imdb_warehouse.schedules import day_runs
 
-    options = day_run(day, genres or GENRES, resources["postgres"])
-    return materialize(
+    [options] = day_runs(day, genres or GENRES, resources["postgres"])
+    instance = kwargs.pop("instance", None) or dg.DagsterInstance.ephemeral()
+    open_days(instance, [day])
+    return dg.materialize(
         [*dg.load_assets_from_modules([raw, staging, warehouse, analytics]), *checks.SQL_CHECKS],
         resources=resources,
         selection=options["asset_selection"],
-        partition_key=options["partition_key"],
-        run_config=options["run_config"],
+        tags={**options["tags"], **kwargs.pop("tags", {})},
+        instance=instance,
         **kwargs,
     )

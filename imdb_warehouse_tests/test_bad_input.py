@@ -25,7 +25,6 @@ from imdb_warehouse_tests.imdb.test_parse import item, page, search, title
 DAY = REPLAY_DAY
 ASSETS = [raw.imdb_search_results, staging.movie_rankings]
 one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
-DRAMA = {"ops": {"raw__imdb_search_results": {"config": {"genres": ["drama"]}}}}
 
 
 def list_answer(titles: list[dict], total: int | None = None) -> bytes:
@@ -59,8 +58,8 @@ def pipeline(database_url, tmp_path):
         return materialize(
             ASSETS,
             resources=resources,
-            partition_key=day.isoformat(),
-            run_config=DRAMA,
+            day=day,
+            genres=["drama"],
             raise_on_error=False,
         )
 
@@ -78,7 +77,7 @@ def pipeline(database_url, tmp_path):
             [*ASSETS, raw.imdb_title_pages, staging.title_details, warehouse.dim_person],
             selection=[tables.TITLE_PAGES.key, tables.TITLE_DETAILS.key, tables.DIM_PERSON.key],
             resources=resources,
-            partition_key=DAY.isoformat(),
+            day=DAY,
             raise_on_error=False,
         )
 
@@ -311,8 +310,8 @@ def test_an_answer_over_the_size_limit_is_refused_and_nothing_changes(
     result = materialize(
         ASSETS,
         resources=pipeline_resources(database_url, imdb, tmp_path / "archive"),
-        partition_key=DAY.isoformat(),
-        run_config=DRAMA,
+        day=DAY,
+        genres=["drama"],
         raise_on_error=False,
     )
     assert not result.success

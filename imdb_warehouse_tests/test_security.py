@@ -97,9 +97,6 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
 
     day = date(2025, 3, 1)
 
-    def genre(slug: str) -> dict:
-        return {"ops": {"raw__imdb_search_results": {"config": {"genres": [slug]}}}}
-
     license = License(api_key=f"key-{uuid.uuid4().hex}", secret_access_key=uuid.uuid4().hex)
     secrets = [license.api_key, license.secret_access_key]
     for name, value in license_environment(license).items():
@@ -123,15 +120,15 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
                     assets,
                     selection=[tables.SEARCH_RESULTS.key, tables.MOVIE_RANKINGS.key],
                     resources=resources,
-                    partition_key=day.isoformat(),
-                    run_config=genre("drama"),
+                    day=day,
+                    genres=["drama"],
                     instance=instance,
                 ),
                 materialize(
                     assets,
                     selection=[tables.TITLE_PAGES.key, tables.TITLE_DETAILS.key],
                     resources=resources,
-                    partition_key=day.isoformat(),
+                    day=day,
                     instance=instance,
                 ),
             ]
@@ -142,8 +139,8 @@ def test_the_licensed_secrets_reach_no_log_metadata_archive_row_or_error(
                 assets,
                 selection=[tables.SEARCH_RESULTS.key],
                 resources=resources,
-                partition_key=day.isoformat(),
-                run_config=genre("comedy"),
+                day=day,
+                genres=["comedy"],
                 instance=instance,
                 raise_on_error=False,
             )

@@ -3,12 +3,12 @@ its write, on the days of the run; each can be run alone from the UI ("Execute" 
 where it checks the newest day the table holds."""
 
 from collections.abc import Iterator, Sequence
-from datetime import date
 
 import dagster as dg
 from psycopg import sql
 
 from imdb_warehouse.checks import sql_check_results, sql_check_spec
+from imdb_warehouse.partitions import partition_days
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.tables import TABLES, Table
 
@@ -16,12 +16,10 @@ from imdb_warehouse.tables import TABLES, Table
 def _days(context: dg.AssetCheckExecutionContext, postgres: PostgresResource, table: Table):
     """The run's days; on its own (a run without partitions), the newest day written."""
     if context.has_partition_key or context.has_partition_key_range:
-        return [date.fromisoformat(key) for key in context.partition_keys]
-    column = table.storage.partition_expr
-    assert isinstance(column, str)
+        return partition_days(context)
     [(newest,)] = postgres.query(
         sql.SQL("SELECT max({}) FROM {}")
-        .format(sql.Identifier(column), sql.Identifier(*table.key.path))
+        .format(sql.Identifier(table.day_column), sql.Identifier(*table.key.path))
         .as_string()
     )
     return [newest] if newest else []
@@ -31,13 +29,11 @@ def sql_results(
     postgres: PostgresResource, table: Table, days: list, names: Sequence[str] | None = None
 ) -> Iterator[dg.AssetCheckResult]:
     """The results of `table`'s SQL checks (or of those `names`) on the rows of `days`."""
-    column = table.storage.partition_expr
-    assert isinstance(column, str)
     yield from sql_check_results(
         postgres,
         table.key,
         table.checked_in_sql if names is None else names,
-        column,
+        table.day_column,
         days,
         dict(table.stored.foreign_keys),
     )

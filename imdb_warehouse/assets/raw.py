@@ -24,12 +24,7 @@ from imdb_warehouse.imdb.parse import (
     title_details_row,
     title_page_parts,
 )
-from imdb_warehouse.partitions import (
-    FIRST_DAY,
-    GENRES,
-    ListsConfig,
-    partition_days,
-)
+from imdb_warehouse.partitions import FIRST_DAY, partition_days, run_lists
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import Capture, PageArchive, capture_order, read_capture
 from imdb_warehouse.resources.imdb_client import UNAVAILABLE, ImdbClient, ImdbError
@@ -78,24 +73,14 @@ def _text(capture: Capture) -> str:
 
 
 @tables.SEARCH_RESULTS.asset
-def imdb_search_results(
-    context: dg.AssetExecutionContext, config: ListsConfig, imdb: ImdbClient, archive: PageArchive
-):
+def imdb_search_results(context: dg.AssetExecutionContext, imdb: ImdbClient, archive: PageArchive):
     """Each genre's list of the most popular English-language feature films, one row per
     result exactly as IMDb sent it (`item_json`: the GraphQL `Title`, or the search page's
-    item), with its rank, IMDb's total and the archived capture: every genre, or those the run
-    config names (the others' rows of the day stay). An empty list, a list shorter than asked
-    while IMDb's total says more, an answer with errors, a changed format, or a list where IMDb
-    dropped the genre filter fails the day naming the capture."""
-    unknown = [genre for genre in config.genres if genre not in GENRES]
-    if unknown or not config.genres:
-        raise dg.Failure(
-            f"run config genres {config.genres}: {unknown or 'none'} not among the genres with "
-            f"a daily list: {', '.join(GENRES)}"
-        )
-    genres = sorted(set(config.genres), key=GENRES.index)
-    lists = [(day, genre) for day in partition_days(context) for genre in genres]
-    frame = search_results_frame(imdb, archive, lists)
+    item), with its rank, IMDb's total and the archived capture: one list per partition
+    (day × genre). An empty list, a list shorter than asked while IMDb's total says more, an
+    answer with errors, a changed format, or a list where IMDb dropped the genre filter fails
+    the run naming the capture."""
+    frame = search_results_frame(imdb, archive, run_lists(context))
     yield from tables.SEARCH_RESULTS.outputs(frame)
 
 
@@ -240,11 +225,12 @@ def imdb_title_pages(
     postgres: PostgresResource,
     movie_rankings: pl.DataFrame,
 ):
-    """The details of the day's listed movies, as IMDb sent them (`title_json`): credits,
-    countries, languages, budget and box office. The graphql source asks for every listed movie
-    every day (`titles`, in batches of up to 250), so people, votes and box office are daily
-    series; the html source reads the title pages of movies not read in the last
-    `refresh_after_days` days."""
+    """The details of the movies the run's lists held, as IMDb sent them (`title_json`):
+    credits, countries, languages, budget and box office, with the genres whose lists held each
+    (`listed_in`: its partitions). The graphql source asks for every listed movie every day
+    (`titles`, in batches of up to 250, once for all the run's lists), so people, votes and box
+    office are daily series; the html source reads the title pages of movies not read in the
+    last `refresh_after_days` days."""
     frame = title_pages_frame(
         imdb, archive, postgres, movie_rankings, partition_days(context), config.refresh_after_days
     )
@@ -281,7 +267,20 @@ def title_pages_frame(
         ]
         frames.append(_page_rows(imdb, archive, day, stale))
         read_on.update(dict.fromkeys(stale, day))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=polars_schema(RawTitlePages))
+    if not frames:
+        return pl.DataFrame(schema=polars_schema(RawTitlePages))
+    return _with_lists(pl.concat(frames), rankings)
+
+
+def _with_lists(frame: pl.DataFrame, rankings: pl.DataFrame) -> pl.DataFrame:
+    """`frame`'s titles with `listed_in`: the genres whose lists held each on its day."""
+    listed = rankings.group_by("snapshot_date", "title_id").agg(
+        listed_in=pl.col("genre").unique().sort()
+    )
+    joined = frame.drop("listed_in", strict=False).join(
+        listed, on=["snapshot_date", "title_id"], how="left"
+    )
+    return joined.select(polars_schema(RawTitlePages).names())
 
 
 def _details_source(imdb: ImdbClient, archive: PageArchive, day: date) -> str:

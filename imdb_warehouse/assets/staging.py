@@ -70,6 +70,7 @@ def title_details_frame(title_pages: pl.DataFrame) -> pl.DataFrame:
         rows.append(
             {
                 "snapshot_date": raw["snapshot_date"],
+                "listed_in": raw["listed_in"],
                 **details,
                 "source": raw["source"],
                 "scraped_at": raw["fetched_at"],

@@ -1,9 +1,11 @@
 """Warehouse layer: the star schema analysts query.
 
 Keys need no lookups: movie_key and person_key are the numbers in the `tt…` / `nm…` ids,
-genre_key is the genre's place in IMDb's genre list, date_key is YYYYMMDD. Dimensions and
-bridges are daily partitions upserted on their keys (an older day never overwrites a newer
-one); facts replace their partitions. Postgres enforces every primary and foreign key.
+genre_key is the genre's place in IMDb's genre list, date_key is YYYYMMDD. Every table of a
+day is partitioned by day × genre: a partition holds what that genre's list brought that day
+(`listed_in` names the lists behind a row of a movie, or of a person's movies). Dimensions and
+bridges are upserted on their keys (an older day never overwrites a newer one); facts replace
+their partitions. Postgres enforces every primary and foreign key.
 """
 
 from datetime import date
@@ -80,10 +82,13 @@ def dim_genre_frame() -> pl.DataFrame:
 
 
 def _latest_listing(rankings: pl.DataFrame) -> pl.DataFrame:
-    """One row per title of the day: what the last page read said of it."""
-    return rankings.sort("scraped_at", "genre", descending=[True, False]).unique(
+    """One row per title of the day: what the last page read said of it, and the genres whose
+    lists held it (`listed_in`)."""
+    latest = rankings.sort("scraped_at", "genre", descending=[True, False]).unique(
         "title_id", keep="first", maintain_order=True
     )
+    listed = rankings.group_by("title_id").agg(listed_in=pl.col("genre").unique().sort())
+    return latest.join(listed, on="title_id")
 
 
 def dim_movie_frame(rankings: pl.DataFrame, details: pl.DataFrame, day: date) -> pl.DataFrame:
@@ -111,9 +116,10 @@ def dim_movie_frame(rankings: pl.DataFrame, details: pl.DataFrame, day: date) ->
 
 
 def _credits(details: pl.DataFrame) -> pl.DataFrame:
-    """(title_id, role, billing_order, person_id, name) of every credit on the pages read."""
+    """(title_id, listed_in, role, billing_order, person_id, name) of every credit on the pages
+    read."""
     parts = [
-        details.select("title_id", pl.col(f"{role}s").alias("person"))
+        details.select("title_id", "listed_in", pl.col(f"{role}s").alias("person"))
         .explode("person")
         .drop_nulls("person")
         .with_columns(
@@ -126,8 +132,12 @@ def _credits(details: pl.DataFrame) -> pl.DataFrame:
 
 
 def dim_person_frame(details: pl.DataFrame, day: date) -> pl.DataFrame:
-    people = _credits(details.filter(pl.col("snapshot_date") == day)).unique(
-        "person_id", keep="first"
+    credits = _credits(details.filter(pl.col("snapshot_date") == day))
+    listed = credits.group_by("person_id").agg(
+        listed_in=pl.col("listed_in").list.explode().unique().sort()
+    )
+    people = (
+        credits.drop("listed_in").unique("person_id", keep="first").join(listed, on="person_id")
     )
     return _typed(
         people.with_columns(person_key=_key("person_id"), last_seen_date=pl.lit(day)), DimPerson
@@ -148,7 +158,7 @@ def bridge_movie_person_frame(details: pl.DataFrame, day: date) -> pl.DataFrame:
 def bridge_movie_genre_frame(rankings: pl.DataFrame, day: date) -> pl.DataFrame:
     genres = (
         _latest_listing(rankings.filter(pl.col("snapshot_date") == day))
-        .select("title_id", imdb_name="genres")
+        .select("title_id", "listed_in", imdb_name="genres")
         .explode("imdb_name")
         .drop_nulls("imdb_name")
     )

@@ -13,7 +13,7 @@ import polars as pl
 from psycopg import sql
 
 from imdb_warehouse.resources.errors import WarehouseError
-from imdb_warehouse.resources.partition_slices import ClientBoundParams, partition_slice
+from imdb_warehouse.resources.partition_slices import ClientBoundParams, rows_per_partition
 from imdb_warehouse.resources.pg_types import restore_dtypes, select_cast
 from imdb_warehouse.resources.postgres import PostgresResource
 from imdb_warehouse.resources.storage import TableSpec, table_spec
@@ -45,30 +45,31 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
         lineage = _lineage_metadata(
             (context.definition_metadata or {}).get("dagster/column_lineage")
         )
+        once = {
+            "dagster/table_name": spec.qualified_name,
+            "dagster/column_schema": spec.column_schema(frame.schema),
+            **lineage,
+        }
         if len(keys) > 1:
             # Output metadata goes to every partition's materialization alike
             # (dagster-io/dagster#18123): each partition's own row count goes as asset metadata,
-            # and the lineage (~20 kB) only with the newest partition's, the latest materialization.
+            # and the large entries (the column schema, the lineage: ~20 kB) only with the
+            # newest partition's, the latest materialization.
+            counts = rows_per_partition(
+                context.asset_partitions_def,
+                keys,
+                spec.storage.partition_expr,
+                context.asset_key,
+                frame,
+            )
             for key in keys:
-                rows = partition_slice(
-                    context.asset_partitions_def,
-                    [key],
-                    spec.storage.partition_expr,
-                    context.asset_key,
-                ).rows_in(frame)
                 context.step_context.add_asset_metadata(
-                    {"dagster/row_count": rows, **(lineage if key == keys[-1] else {})},
+                    {"dagster/row_count": counts[key], **(once if key == keys[-1] else {})},
                     asset_key=context.asset_key,
                     partition_key=key,
                 )
         else:
-            context.add_output_metadata({"dagster/row_count": frame.height, **lineage})
-        context.add_output_metadata(
-            {
-                "dagster/table_name": spec.qualified_name,
-                "dagster/column_schema": spec.column_schema(frame.schema),
-            }
-        )
+            context.add_output_metadata({"dagster/row_count": frame.height, **once})
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
         upstream = context.upstream_output

@@ -4,6 +4,10 @@ A slice is a union of boxes; a box is a conjunction of one condition per partiti
 a static dimension's column equals one of a set of keys, a time dimension's column falls in
 one of a set of [start, end) windows. The usual cases (one key; one day × every genre; a range
 of days) are one box, so the clause stays index-friendly.
+
+A static dimension's column may be a list of keys instead (text[]): a row then belongs to every
+partition its list names (a movie listed in two genres' lists belongs to both lists' partitions),
+and lies in a slice when its list shares a key with it.
 """
 
 from collections import defaultdict
@@ -43,6 +47,9 @@ class StaticCondition:
     keys: tuple[str, ...]
 
     def where(self, params: Params, dtype: pl.DataType) -> sql.Composable:
+        if is_membership(dtype):  # the row belongs to each key of its list
+            keys = params.add(list(self.keys))
+            return sql.SQL("{} && {}::text[]").format(sql.Identifier(self.column), keys)
         if isinstance(dtype, pl.Date):  # keys that are days (`2025-03-01`): dynamic partitions
             keys = params.add([date.fromisoformat(key) for key in self.keys])
             return sql.SQL("{} = ANY({}::date[])").format(sql.Identifier(self.column), keys)
@@ -56,6 +63,9 @@ class StaticCondition:
         return sql.SQL("{} = ANY({}::text[])").format(sql.Identifier(self.column), keys)
 
     def matches(self, value: object) -> bool:
+        """Whether a row with `value` lies within the keys (a list: every key it names does)."""
+        if isinstance(value, list):
+            return bool(value) and all(key in self.keys for key in value)
         return (value.isoformat() if isinstance(value, date) else value) in self.keys
 
 
@@ -113,6 +123,13 @@ class PartitionSlice:
             if any(all(c.matches(row[c.column]) for c in box) for box in self.boxes)
         )
 
+    def membership_column(self, dtypes: Mapping[str, pl.DataType]) -> StaticCondition | None:
+        """The condition on a list column (rows shared between partitions), if there is one."""
+        for condition in self.boxes[0]:
+            if isinstance(condition, StaticCondition) and is_membership(dtypes[condition.column]):
+                return condition
+        return None
+
     def rows_outside(self, frame: pl.DataFrame) -> list[dict]:
         """The distinct partition values of `frame` that lie outside this slice."""
         return [
@@ -122,13 +139,46 @@ class PartitionSlice:
         ]
 
 
-def partition_slice(
+def is_membership(dtype: pl.DataType) -> bool:
+    """A partition column that lists the keys of the partitions its row belongs to."""
+    return isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.String)
+
+
+def rows_per_partition(
     partitions_def: dg.PartitionsDefinition,
     partition_keys: Sequence[str],
     partition_expr: object,
     asset_key: dg.AssetKey,
-) -> PartitionSlice:
-    """The slice of `partition_keys`, with each dimension's column taken from `partition_expr`."""
+    frame: pl.DataFrame,
+) -> dict[str, int]:
+    """How many rows of `frame` each of `partition_keys` holds (a row whose partition column
+    is a list counts for each key it names)."""
+    dimensions, columns = _dimensions(partitions_def, partition_expr, asset_key)
+    if any(isinstance(p, dg.TimeWindowPartitionsDefinition) for p in dimensions.values()):
+        return {
+            key: partition_slice(partitions_def, [key], partition_expr, asset_key).rows_in(frame)
+            for key in partition_keys
+        }
+    names = list(columns.values())  # keys are strings: days as `2025-06-01`
+    values = frame.select(
+        pl.col(c).cast(pl.List(pl.String) if is_membership(frame.schema[c]) else pl.String)
+        for c in names
+    )
+    for name in names:
+        if is_membership(values.schema[name]):
+            values = values.explode(name)
+    counts = {tuple(row[:-1]): row[-1] for row in values.group_by(names).len().iter_rows()}
+    return {
+        key: counts.get(tuple(part[d] for d in columns), 0)
+        for key, part in zip(partition_keys, _parts(partitions_def, partition_keys), strict=True)
+    }
+
+
+def _dimensions(
+    partitions_def: dg.PartitionsDefinition, partition_expr: object, asset_key: dg.AssetKey
+) -> tuple[dict[str, dg.PartitionsDefinition], dict[str, str]]:
+    """{dimension: its definition} and {dimension: its column} (one unnamed dimension when
+    the definition is not multi-dimensional)."""
     if isinstance(partitions_def, dg.MultiPartitionsDefinition):
         dimensions = {d.name: d.partitions_def for d in partitions_def.partitions_defs}
         if not isinstance(partition_expr, Mapping) or set(partition_expr) != set(dimensions):
@@ -137,21 +187,36 @@ def partition_slice(
                 "its metadata must name the column of each dimension, e.g. "
                 f"partition_expr={{{', '.join(f'{d!r}: <column>' for d in sorted(dimensions))}}}"
             )
-        columns = dict(partition_expr)
-        parts = [
+        return dimensions, dict(partition_expr)
+    if not isinstance(partition_expr, str) or not partition_expr:
+        raise WarehouseError(
+            f"asset {asset_key.to_user_string()} is partitioned but its metadata names no "
+            "partition column: add metadata={'partition_expr': '<column>'} so that a "
+            "write replaces only its own partitions"
+        )
+    return {"": partitions_def}, {"": partition_expr}
+
+
+def _parts(
+    partitions_def: dg.PartitionsDefinition, partition_keys: Sequence[str]
+) -> list[dict[str, str]]:
+    if isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        return [
             partitions_def.get_partition_key_from_str(key).keys_by_dimension
             for key in partition_keys
         ]
-    else:
-        if not isinstance(partition_expr, str) or not partition_expr:
-            raise WarehouseError(
-                f"asset {asset_key.to_user_string()} is partitioned but its metadata names no "
-                "partition column: add metadata={'partition_expr': '<column>'} so that a "
-                "write replaces only its own partitions"
-            )
-        dimensions = {"": partitions_def}
-        columns = {"": partition_expr}
-        parts = [{"": key} for key in partition_keys]
+    return [{"": key} for key in partition_keys]
+
+
+def partition_slice(
+    partitions_def: dg.PartitionsDefinition,
+    partition_keys: Sequence[str],
+    partition_expr: object,
+    asset_key: dg.AssetKey,
+) -> PartitionSlice:
+    """The slice of `partition_keys`, with each dimension's column taken from `partition_expr`."""
+    dimensions, columns = _dimensions(partitions_def, partition_expr, asset_key)
+    parts = _parts(partitions_def, partition_keys)
 
     time_dims = [
         d for d, p in dimensions.items() if isinstance(p, dg.TimeWindowPartitionsDefinition)

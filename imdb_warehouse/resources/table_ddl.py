@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from imdb_warehouse.resources.errors import WarehouseError
+from imdb_warehouse.resources.partition_slices import is_membership
 from imdb_warehouse.resources.pg_types import polars_type_of_postgres, postgres_type
 from imdb_warehouse.resources.storage import TableSpec
 
@@ -35,7 +36,7 @@ def prepare_table(
         _create_table(conn, spec, frame)
     else:
         _evolve_table(conn, spec, frame, state)
-    _ensure_keys_and_indexes(conn, spec, state.names if state else set())
+    _ensure_keys_and_indexes(conn, spec, state.names if state else set(), frame.schema)
     return state
 
 
@@ -56,11 +57,14 @@ def remember_schema(
     )
 
 
-def _ensure_keys_and_indexes(conn: psycopg.Connection, spec: TableSpec, present: set[str]) -> None:
-    """Create the asset's foreign keys and indexes that the table does not have yet."""
+def _ensure_keys_and_indexes(
+    conn: psycopg.Connection, spec: TableSpec, present: set[str], dtypes: pl.Schema
+) -> None:
+    """Create the asset's foreign keys and indexes that the table does not have yet (an index
+    on the partition columns, but a list column's)."""
     wanted_indexes = list(spec.storage.indexes)
     if spec.partitions is not None:
-        columns = tuple(spec.partitions.columns)
+        columns = tuple(c for c in spec.partitions.columns if not is_membership(dtypes[c]))
         if spec.primary_key[: len(columns)] != columns:
             wanted_indexes.append(columns)
     names: dict[str, str | tuple[str, ...]] = {

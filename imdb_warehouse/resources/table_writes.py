@@ -3,6 +3,11 @@
 `replace`: DELETE of the run's partitions (narrowed by `replace_within`), then COPY. `upsert`:
 COPY into a temporary table, then INSERT … ON CONFLICT DO UPDATE with the `newer_wins` and
 `upsert_merge` rules. Writers of one table take turns (a transaction-level advisory lock).
+
+A partition column that is a list (a row shared by the partitions it names, see
+partition_slices.py): `replace` takes the run's partitions out of every row's list and deletes
+the rows left in none, then upserts the frame's rows, whose lists join what remains; `upsert`
+joins the lists of a row of the same `newer_wins` value, and takes the newer row's otherwise.
 """
 
 from collections.abc import Sequence
@@ -52,6 +57,12 @@ def check_frame(frame: pl.DataFrame, spec: TableSpec) -> None:
                 f"{where}: {duplicates.height} rows share a primary key {list(spec.primary_key)}, "
                 f"e.g. {sample}"
             )
+    shared = spec.partitions.membership_column(frame.schema) if spec.partitions else None
+    if shared is not None and not spec.primary_key:
+        raise WarehouseError(
+            f"{where}: its rows are shared between partitions (a list partition column), "
+            "so a write needs a primary_key to find them"
+        )
     if spec.partitions is not None:
         outside = spec.partitions.rows_outside(frame)
         if outside:
@@ -69,7 +80,11 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
     )
     before = prepare_table(conn, spec, frame)
     names = sql.SQL(", ").join(map(sql.Identifier, frame.columns))
-    if spec.storage.write_mode == "replace":
+    shared = spec.partitions.membership_column(frame.schema) if spec.partitions else None
+    if spec.storage.write_mode == "replace" and shared is not None:
+        _leave_partitions(conn, spec, frame.schema, shared.column)
+        _upsert(conn, spec, names, frame)
+    elif spec.storage.write_mode == "replace":
         params = Params()
         where = [spec.partitions.where(params, frame.schema)] if spec.partitions else []
         for column in spec.storage.replace_within:
@@ -83,29 +98,70 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
         conn.execute(delete, params)
         _copy(conn, spec.ident, names, frame)
     else:
-        staging = sql.Identifier("polars_io_upsert")
-        conn.execute(
-            sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staging, spec.ident)
-        )
-        _copy(conn, staging, names, frame)
-        updates = [c for c in frame.columns if c not in spec.primary_key]
-        action = _upsert_action(spec, updates) if updates else sql.SQL("DO NOTHING")
-        conn.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}").format(
-                spec.ident,
-                names,
-                names,
-                staging,
-                sql.SQL(", ").join(map(sql.Identifier, spec.primary_key)),
-                action,
-            )
-        )
+        _upsert(conn, spec, names, frame, shared.column if shared else None)
     remember_schema(conn, spec, frame.schema, before)
 
 
-def _upsert_action(spec: TableSpec, updates: Sequence[str]) -> sql.Composable:
+def _leave_partitions(
+    conn: psycopg.Connection, spec: TableSpec, dtypes: pl.Schema, shared: str
+) -> None:
+    """The run's partitions taken out of the shared rows: a row that no other partition holds
+    is deleted, the others keep the rest of their list."""
+    assert spec.partitions is not None
+    column = sql.Identifier(shared)
+    for box in spec.partitions.boxes:
+        for statement in (
+            "DELETE FROM {t} WHERE {others} AND {c} <@ {keys}::text[]",
+            "UPDATE {t} SET {c} = ARRAY(SELECT k FROM unnest({c}) AS k "
+            "WHERE k <> ALL({keys}::text[]) ORDER BY k) WHERE {others} AND {c} && {keys}::text[]",
+        ):
+            params = Params()
+            [keys] = [c.keys for c in box if c.column == shared]
+            others = [c.where(params, dtypes[c.column]) for c in box if c.column != shared]
+            conn.execute(
+                sql.SQL(statement).format(
+                    t=spec.ident,
+                    c=column,
+                    others=sql.SQL(" AND ").join(others) if others else sql.SQL("true"),
+                    keys=params.add(list(keys)),
+                ),
+                params,
+            )
+
+
+def _upsert(
+    conn: psycopg.Connection,
+    spec: TableSpec,
+    names: sql.Composable,
+    frame: pl.DataFrame,
+    shared: str | None = None,
+) -> None:
+    """COPY into a temporary table, then INSERT … ON CONFLICT on the primary key."""
+    staging = sql.Identifier("polars_io_upsert")
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staging, spec.ident)
+    )
+    _copy(conn, staging, names, frame)
+    updates = [c for c in frame.columns if c not in spec.primary_key]
+    action = _upsert_action(spec, updates, shared) if updates else sql.SQL("DO NOTHING")
+    conn.execute(
+        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}").format(
+            spec.ident,
+            names,
+            names,
+            staging,
+            sql.SQL(", ").join(map(sql.Identifier, spec.primary_key)),
+            action,
+        )
+    )
+
+
+def _upsert_action(
+    spec: TableSpec, updates: Sequence[str], shared: str | None = None
+) -> sql.Composable:
     """ON CONFLICT's DO UPDATE: new values replace old ones, unless the new row is older
-    (`newer_wins`), with the per-column `upsert_merge` policies."""
+    (`newer_wins`), with the per-column `upsert_merge` policies; the list of partitions of a
+    shared row (`shared`) joins the old one when the rows are of the same `newer_wins` value."""
     old = lambda c: sql.SQL("{}.{}").format(spec.ident, sql.Identifier(c))  # noqa: E731
     new = lambda c: sql.SQL("EXCLUDED.{}").format(sql.Identifier(c))  # noqa: E731
     values = {
@@ -114,6 +170,19 @@ def _upsert_action(spec: TableSpec, updates: Sequence[str]) -> sql.Composable:
         else new(c)
         for c in updates
     }
+    if shared is not None:
+        joined = sql.SQL(
+            "ARRAY(SELECT DISTINCT k FROM unnest(COALESCE({}, '{{}}') || COALESCE({}, '{{}}')) "
+            "AS k ORDER BY k)"
+        ).format(old(shared), new(shared))
+        same = (
+            sql.SQL("{} = {}").format(old(spec.storage.newer_wins), new(spec.storage.newer_wins))
+            if spec.storage.newer_wins
+            else sql.SQL("true")
+        )
+        values[shared] = sql.SQL("CASE WHEN {} THEN {} ELSE {} END").format(
+            same, joined, new(shared)
+        )
     newer = (
         sql.SQL("{} <= {}").format(old(spec.storage.newer_wins), new(spec.storage.newer_wins))
         if spec.storage.newer_wins

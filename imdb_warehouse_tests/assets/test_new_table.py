@@ -69,7 +69,7 @@ def test_a_new_table_is_a_declaration_and_its_frame(database_url, tmp_path, repl
         ],
         selection=dg.AssetSelection.assets(FACT_MOVIE_VOTES.key),
         resources=resources,
-        partition_key=REPLAY_DAY.isoformat(),
+        day=REPLAY_DAY,
         instance=instance,
     )
     assert result.success

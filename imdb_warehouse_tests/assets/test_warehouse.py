@@ -222,8 +222,8 @@ def test_the_same_movie_with_different_votes_in_two_lists_of_one_day(resources, 
         "AND title_id = %s",
         (title_id,),
     )
-    assert run(resources, [tables.DIM_MOVIE.key], partition_key=FIRST.isoformat()).success
-    assert run(resources, [tables.FACT_MOVIE_RANKING.key], partition_key=FIRST.isoformat()).success
+    assert run(resources, [tables.DIM_MOVIE.key], day=FIRST).success
+    assert run(resources, [tables.FACT_MOVIE_RANKING.key], day=FIRST).success
     votes = dict(
         sql(
             "SELECT genre, votes FROM warehouse.fact_movie_ranking WHERE movie_key = %s",
@@ -258,13 +258,13 @@ def test_a_title_or_plot_edit_updates_the_one_movie_row(resources, replay, sql):
         "WHERE snapshot_date = %s AND title_id = %s",
         (DAYS[1], title_id),
     )
-    assert run(resources, [tables.DIM_MOVIE.key], partition_key=DAYS[1].isoformat()).success
+    assert run(resources, [tables.DIM_MOVIE.key], day=DAYS[1]).success
     assert sql("SELECT title, plot FROM warehouse.dim_movie WHERE title_id = %s", (title_id,)) == [
         ("Retitled", "A new plot")
     ]
     assert plot != "A new plot"
     # the older day, run again, does not bring the old title back
-    assert run(resources, [tables.DIM_MOVIE.key], partition_key=DAYS[0].isoformat()).success
+    assert run(resources, [tables.DIM_MOVIE.key], day=DAYS[0]).success
     assert sql("SELECT title FROM warehouse.dim_movie WHERE title_id = %s", (title_id,)) == [
         ("Retitled",)
     ]
@@ -280,7 +280,7 @@ def test_gross_missing_on_every_movie_loads_as_nulls(resources, replay, sql):
         "opening_weekend_amount = NULL, "
         "opening_weekend_currency = NULL, opening_weekend_end_date = NULL"
     )
-    assert run(resources, [tables.FACT_BOX_OFFICE.key], partition_key=FIRST.isoformat()).success
+    assert run(resources, [tables.FACT_BOX_OFFICE.key], day=FIRST).success
     assert sql(
         "SELECT count(*), count(gross_worldwide_amount), count(opening_weekend_end_date) "
         "FROM warehouse.fact_box_office"
@@ -298,8 +298,8 @@ def test_a_genre_with_no_results_fails_the_day_rather_than_loading_an_empty_one(
     result = run(
         {**resources, "imdb": replay_client(replay, early)},
         [tables.SEARCH_RESULTS.key, tables.MOVIE_RANKINGS.key],
-        partition_key=early.isoformat(),
-        run_config={"ops": {"raw__imdb_search_results": {"config": {"genres": ["film-noir"]}}}},
+        day=early,
+        genres=["film-noir"],
         raise_on_error=False,
     )
     assert not result.success
@@ -329,7 +329,7 @@ def test_a_crash_in_the_middle_of_a_load_leaves_nothing_partial(
     result = run(
         resources,
         [tables.FACT_MOVIE_RANKING.key],
-        partition_key=DAYS[1].isoformat(),
+        day=DAYS[1],
         raise_on_error=False,
     )
     assert not result.success and calls["n"] == 3
