@@ -17,13 +17,13 @@ from imdb_warehouse.assets.checks import sql_results
 from imdb_warehouse.assets.raw import search_results_frame, title_pages_frame
 from imdb_warehouse.assets.staging import movie_rankings_frame, title_details_frame
 from imdb_warehouse.checks import DETAILS_MAX_AGE_DAYS, lists_with_gaps, short_lists
-from imdb_warehouse.partitions import GENRES
+from imdb_warehouse.partitions import GENRES, partition_key
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient
 from imdb_warehouse.resources.storage import table_spec
 from imdb_warehouse.resources.table_writes import write_frame
-from imdb_warehouse.schedules import day_run
+from imdb_warehouse.schedules import CALENDAR, day_runs
 from imdb_warehouse.schemas import MovieRankings, RawSearchResults, RawTitlePages, TitleDetails
 
 
@@ -32,7 +32,7 @@ def refresh_day(day: date, genres: Sequence[str] = GENRES) -> None:
 
     graph = defs.resolve_asset_graph()
     postgres, imdb, archive = PostgresResource(), ImdbClient(), PageArchive()
-    day_keys = [day.isoformat()]
+    day_keys = [partition_key(day, genre) for genre in genres]
 
     def write(table: tables.Table, frame: pl.DataFrame, partition_keys=None) -> None:
         node = graph.get(table.key)
@@ -51,7 +51,7 @@ def refresh_day(day: date, genres: Sequence[str] = GENRES) -> None:
     write(tables.MOVIE_RANKINGS, rankings, day_keys)
 
     # the details, dimensions and bridges
-    if tables.DIM_DATE.key in day_run(day, genres, postgres)["asset_selection"]:
+    if CALENDAR[0] in day_runs(day, genres, postgres)[0]["asset_selection"]:
         write(tables.DIM_DATE, wh.dim_date_frame())
         write(tables.DIM_GENRE, wh.dim_genre_frame())
     pages = title_pages_frame(imdb, archive, postgres, rankings, [day], DETAILS_MAX_AGE_DAYS)
