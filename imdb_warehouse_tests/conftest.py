@@ -1,4 +1,5 @@
-"""The fixtures the test modules share: real Postgres, the offline IMDb, the reference material.
+"""The fixtures the test modules share: the settings in effect, real Postgres, the offline IMDb,
+the reference material.
 
 Test databases on real Postgres: the embedded server, and the server at 127.0.0.1:5432. Every
 test that asks for `database_url` runs once per backend, each time in a database of its own that
@@ -25,6 +26,7 @@ from imdb_warehouse.replay.catalogue import Catalogue
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.postgres import embedded_database_url, stop_embedded_server
+from imdb_warehouse.settings import SETTINGS
 from imdb_warehouse_tests.databases import SERVER_URL, new_database, server_answers
 from imdb_warehouse_tests.helpers import REPLAY_DAY
 from imdb_warehouse_tests.reference import candidates, reference_dir
@@ -67,6 +69,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend_url" in metafunc.fixturenames and not _names_its_backend(metafunc):
         backends = metafunc.config.stash[BACKENDS]
         metafunc.parametrize("backend_url", backends, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_settings_from_the_shell() -> Iterator[None]:
+    """The tests start from the defaults, whatever the shell running them exports (PORT,
+    IMDB_SOURCE, DAGSTER_HOME…): a test sets the settings it needs, for itself and for the
+    processes it starts."""
+    with pytest.MonkeyPatch.context() as session:
+        for name in [setting.name for setting in SETTINGS] + ["DAGSTER_HOME"]:
+            session.delenv(name, raising=False)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -109,7 +108,7 @@ def test_refresh_rejects_an_unknown_genre_with_the_known_ones():
 
 def _env(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IMDB_", "DAGSTER_", "AWS_"))}
-    home = tempfile.mkdtemp(prefix="imdbw-cli-home-")  # its logs and reports, not the user's
+    home = os.environ["IMDB_WAREHOUSE_HOME"]  # the test's own (conftest's warehouse_home)
     return env | {"IMDB_MIN_INTERVAL_SECONDS": "0", "IMDB_WAREHOUSE_HOME": home, **settings}
 
 
