@@ -67,7 +67,7 @@ query GenreList($genre: String!, $titleType: String!, $language: String!, $first
 
 DETAILS_QUERY = (
     """
-query TitleDetails($ids: [ID]!) {
+query TitleDetails($ids: [ID!]!) {
   titles(ids: $ids) {
     ...ListedTitle
     countriesOfOrigin { countries { id text } }

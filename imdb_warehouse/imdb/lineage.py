@@ -21,9 +21,7 @@ Both are None for the columns that are not read from IMDb's JSON (`snapshot_date
 
 The readers are `graphql.listed_title_row` / `parse.search_item_row` (lists) and
 `graphql.details_row` / `parse.title_details_row` (details); absent or null anywhere on a path
-means the column is null (an empty list for `genres`). `parse.title_details_row` reads the
-genres of a title page at `titleGenres` (the GraphQL shape) when the page holds that key; pages
-send `genres.genres[]`, the path given here.
+means the column is null (an empty list for `genres`).
 
 Path notation
 -------------
@@ -37,10 +35,12 @@ Path notation
 - `a{x,y.z}` (last step only): the object at `a` read as several values at once, the paths
   `x` and `y.z` inside it: `releaseDate{year,month,day}` makes one date,
   `credits[].name{id,nameText.text}` one person `{id, name}` per credit.
-- `P or Q`: two shapes IMDb sends, in the order the reader tries them (it takes each role from
-  the first group with names, `principalCredits` first); `resolve` reads the first shape that
-  reaches anything. Only the title page's credits have two: `principalCredits` (the
-  long-standing shape) and `principalCreditsV2` (seen since late 2025).
+- `P or Q`: shapes IMDb sends, in the order the reader tries them; `resolve` reads the first
+  shape that reaches anything. Two columns of the title page have several: the credits,
+  `principalCredits` (the long-standing shape) or `principalCreditsV2` (seen since late 2025;
+  the reader takes each role from the first group with names, `principalCredits` first), and
+  the genres, newest first: `titleGenres` by `genreId`, `titleGenres` by `text` (pages of 2025
+  send no id), `genres` (pages of 2023). A page may carry two of them.
 
 `resolve(document, path)` returns the values a path reaches, `locate(document, path)` where they
 sit (to change one in place); both raise ValueError for a path that breaks the notation.
@@ -143,7 +143,11 @@ DETAILS_SOURCES: dict[str, ImdbField] = {
     ),
     "runtime_minutes": ImdbField("runtime.seconds", f"{_ATF}.runtime.seconds", _RUNTIME),
     "certificate": ImdbField("certificate.rating", f"{_ATF}.certificate.rating", _CERTIFICATE),
-    "genres": ImdbField("titleGenres.genres[].genre.genreId", f"{_ATF}.genres.genres[].text"),
+    "genres": ImdbField(
+        "titleGenres.genres[].genre.genreId",
+        f"{_ATF}.titleGenres.genres[].genre.genreId or {_ATF}.titleGenres.genres[].genre.text "
+        f"or {_ATF}.genres.genres[].text",
+    ),
     "plot": ImdbField("plot.plotText.plainText", f"{_ATF}.plot.plotText.plainText", _PLOT),
     "rating": ImdbField("ratingsSummary.aggregateRating", f"{_ATF}.ratingsSummary.aggregateRating"),
     "votes": ImdbField("ratingsSummary.voteCount", f"{_ATF}.ratingsSummary.voteCount", _VOTES),

@@ -16,6 +16,7 @@ from imdb_warehouse.imdb.fields import (
     IgnoredFilterError,
     LayoutChangeError,
     iso_date,
+    lookup,
     minutes,
     optional,
     required,
@@ -188,12 +189,15 @@ def title_details_row(
 
 
 def _genres(title: dict, where: str) -> list[str]:
-    """The title's genre ids: `genres.genres[].text` on pages, `titleGenres` in GraphQL."""
-    if "titleGenres" in title:
-        return [
-            required(g, ("genre", "genreId"), str, f"{where}.titleGenres.genres")
-            for g in optional(title, ("titleGenres", "genres"), list, where) or []
-        ]
+    """The title's genres, from the newest shape that holds any (a page may carry two):
+    `titleGenres.genres[].genre` by its `genreId` (GraphQL, pages with ids), or by its `text`
+    where IMDb sends no id (pages of 2025); else `genres.genres[].text` (pages of 2023). IMDb's
+    genre ids are the English names (`Sci-Fi`), so every shape gives the same list."""
+    listed = optional(title, ("titleGenres", "genres"), list, where)
+    if listed:
+        ids = any(lookup(g, ("genre", "genreId"))[1] is not None for g in listed)
+        path = ("genre", "genreId" if ids else "text")
+        return [required(g, path, str, f"{where}.titleGenres.genres") for g in listed]
     return [
         required(g, ("text",), str, f"{where}.genres.genres")
         for g in optional(title, ("genres", "genres"), list, where) or []

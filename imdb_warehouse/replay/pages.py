@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from html import escape
 from json.encoder import encode_basestring
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG, IMDB_GENRES
@@ -39,6 +40,10 @@ RENDERED_RESULTS = 25  # the search page renders this many results; its JSON hol
 DEFAULT_COUNT = 50
 MAX_COUNT = 250
 CREDITS_SHAPES = ("v1", "v2")
+# The genres of a title page, as IMDb's pages carried them over the years: "v1"
+# `genres.genres[]{id,text}` (2023), "v2" `titleGenres.genres[].genre{genreId,text}` (here beside
+# the older `genres`, so that a page holds two shapes), "v3" `titleGenres` with `text` only (2025).
+GENRES_SHAPES = ("v1", "v2", "v3")
 
 TITLE_TYPES = {  # the search URL's title_type values and IMDb's ids for them
     "feature": "movie", "tv_movie": "tvMovie", "tv_series": "tvSeries", "short": "short",
@@ -88,13 +93,15 @@ def title_page(
     day: date,
     *,
     credits_shape: str = "v1",
+    genres_shape: str = "v1",
     pretty: bool = False,
     now: datetime | None = None,
 ) -> str:
     """The title page of `title_id` on `day` (HTML); TitleUnavailable when it has none.
-    `credits_shape` "v1" gives `principalCredits`, "v2" the newer `principalCreditsV2`."""
+    `credits_shape` "v1" gives `principalCredits`, "v2" the newer `principalCreditsV2`;
+    `genres_shape` is one of GENRES_SHAPES."""
     lookup = _title_lookup(catalogue, title_id, day)
-    data = _title_data(lookup, credits_shape, now)
+    data = _title_data(lookup, credits_shape, now, genres_shape)
     assert lookup.movie_day and lookup.details and lookup.box_office
     movie = lookup.movie_day.movie
     year = f" ({movie.release_year})" if movie.release_year else ""
@@ -307,10 +314,12 @@ def title_data(
     day: date,
     *,
     credits_shape: str = "v1",
+    genres_shape: str = "v1",
     now: datetime | None = None,
 ) -> dict:
     """The title page's `__NEXT_DATA__` object; TitleUnavailable when the title has no page."""
-    return _title_data(_title_lookup(catalogue, title_id, day), credits_shape, now)
+    lookup = _title_lookup(catalogue, title_id, day)
+    return _title_data(lookup, credits_shape, now, genres_shape)
 
 
 def _title_lookup(catalogue: Catalogue, title_id: str, day: date) -> TitleLookup:
@@ -320,15 +329,19 @@ def _title_lookup(catalogue: Catalogue, title_id: str, day: date) -> TitleLookup
     return lookup
 
 
-def _title_data(lookup: TitleLookup, credits_shape: str, now: datetime | None) -> dict:
+def _title_data(
+    lookup: TitleLookup, credits_shape: str, now: datetime | None, genres_shape: str = "v1"
+) -> dict:
     if credits_shape not in CREDITS_SHAPES:
         raise ValueError(f"credits_shape must be one of {CREDITS_SHAPES}, not {credits_shape!r}")
+    if genres_shape not in GENRES_SHAPES:
+        raise ValueError(f"genres_shape must be one of {GENRES_SHAPES}, not {genres_shape!r}")
     assert lookup.movie_day and lookup.details and lookup.box_office
     movie_day, details = lookup.movie_day, lookup.details
     title_id, day = movie_day.title_id, movie_day.day
     page_props = {
         "tconst": title_id,
-        "aboveTheFoldData": _above_the_fold(movie_day, details, credits_shape),
+        "aboveTheFoldData": _above_the_fold(movie_day, details, credits_shape, genres_shape),
         "mainColumnData": _main_column(movie_day, details, lookup.box_office),
         "requestContext": _request_context(now, day, f"/title/{title_id}/", {"tconst": title_id}),
         "cmsContext": {"transformedPlacements": {}, "isValid": True, "isDebug": False},
@@ -351,11 +364,20 @@ def _title_data(lookup: TitleLookup, credits_shape: str, now: datetime | None) -
     }
 
 
-def page_choices(path: str, seed: int) -> tuple[bool, str]:
-    """(pretty, credits shape) for a page: a stable function of its path and the seed, so a
-    run sees both layouts and both credit shapes, the same way every time."""
+class PageChoices(NamedTuple):
+    pretty: bool
+    credits_shape: str
+    genres_shape: str
+
+
+def page_choices(path: str, seed: int) -> PageChoices:
+    """How a page comes: a stable function of its path and the seed, so a run sees both layouts
+    and every shape of credits and genres (IMDb's pages changed shape page by page, not all at
+    once), the same way every time."""
     digest = hashlib.sha256(f"{seed}|{path}".encode()).digest()
-    return bool(digest[0] & 1), CREDITS_SHAPES[digest[1] & 1]
+    return PageChoices(
+        bool(digest[0] & 1), CREDITS_SHAPES[digest[1] & 1], GENRES_SHAPES[digest[2] % 3]
+    )
 
 
 # --- data pieces -----------------------------------------------------------------------------
@@ -556,7 +578,9 @@ def _principal_credits_v2(details: MovieDetails) -> list[dict]:
     ]
 
 
-def _above_the_fold(movie_day: MovieDay, details: MovieDetails, credits_shape: str) -> dict:
+def _above_the_fold(
+    movie_day: MovieDay, details: MovieDetails, credits_shape: str, genres_shape: str
+) -> dict:
     movie = movie_day.movie
     image = _image(movie)
     atf: dict = {
@@ -633,10 +657,7 @@ def _above_the_fold(movie_day: MovieDay, details: MovieDetails, credits_shape: s
             ],
             "__typename": "TitleKeywordConnection",
         },
-        "genres": {
-            "genres": [{"text": g, "id": g, "__typename": "Genre"} for g in movie.genres],
-            "__typename": "Genres",
-        },
+        **_genres(movie, genres_shape),
         "plot": movie.plot
         and {
             "plotText": {"plainText": movie.plot, "__typename": "Markdown"},
@@ -676,6 +697,32 @@ def _above_the_fold(movie_day: MovieDay, details: MovieDetails, credits_shape: s
         __typename="Title",
     )
     return atf
+
+
+def _genres(movie: Movie, shape: str) -> dict:
+    """The page's genre keys in one of GENRES_SHAPES."""
+    older = {
+        "genres": {
+            "genres": [{"text": g, "id": g, "__typename": "Genre"} for g in movie.genres],
+            "__typename": "Genres",
+        }
+    }
+    if shape == "v1":
+        return older
+    newer = {
+        "titleGenres": {
+            "genres": [
+                {
+                    "genre": {"text": g, "__typename": "GenreItem"}
+                    | ({"genreId": g} if shape == "v2" else {}),
+                    "__typename": "TitleGenre",
+                }
+                for g in movie.genres
+            ],
+            "__typename": "TitleGenres",
+        }
+    }
+    return older | newer if shape == "v2" else newer
 
 
 def _labels(labels: Sequence[Label], typename: str) -> list[dict]:

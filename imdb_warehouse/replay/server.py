@@ -390,7 +390,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "layout":
             data = pages.search_data(replay.catalogue, slug, day, query, now=now)
             return 200, pages.layout_changed_page(data, title="Advanced title search")
-        pretty, _ = pages.page_choices(self.path, replay.seed)
+        pretty = pages.page_choices(self.path, replay.seed).pretty
         page = pages.search_page(
             replay.catalogue, slug, day, query, pretty=pretty, drop_genre=drop_genre, now=now
         )
@@ -398,13 +398,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _title(self, title_id: str, day: date, now: datetime, fault: str | None) -> tuple[int, str]:
         replay = self.server.replay
-        pretty, credits_shape = pages.page_choices(self.path, replay.seed)
+        pretty, credits_shape, genres_shape = pages.page_choices(self.path, replay.seed)
         try:
             if fault == "layout":
                 data = pages.title_data(replay.catalogue, title_id, day, now=now)
                 return 200, pages.layout_changed_page(data, title=title_id)
             page = pages.title_page(
-                replay.catalogue, title_id, day, credits_shape=credits_shape, pretty=pretty, now=now
+                replay.catalogue,
+                title_id,
+                day,
+                credits_shape=credits_shape,
+                genres_shape=genres_shape,
+                pretty=pretty,
+                now=now,
             )
         except pages.TitleUnavailable as gone:
             return gone.status, pages.not_found_page()

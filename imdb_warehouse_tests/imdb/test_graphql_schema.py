@@ -107,3 +107,43 @@ def test_the_check_finds_a_renamed_field_and_a_wrong_type(dump):
 @pytest.mark.parametrize("query", ["LIST_QUERY", "DETAILS_QUERY"])
 def test_the_projects_queries_are_valid_against_the_subset(query):
     assert validate(SUBSET, parse(getattr(imdb_graphql, query))) == []
+
+
+def _input_lists(subset=SUBSET):
+    """(where, type) of every list the project can send: arguments and input fields."""
+    for name, graphql_type in _subset_types(subset):
+        if isinstance(graphql_type, GraphQLInputObjectType):
+            for field_name, field in graphql_type.fields.items():
+                yield f"{name}.{field_name}", field.type
+        elif isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType):
+            for field_name, field in graphql_type.fields.items():
+                for arg_name, arg in field.args.items():
+                    yield f"{name}.{field_name}({arg_name})", arg.type
+
+
+def test_every_list_the_project_sends_has_non_null_items():
+    # The dump does not record the items' nullability: the subset takes the strict reading.
+    lists = {}
+    for where, graphql_type in _input_lists():
+        inner = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+        if isinstance(inner, GraphQLList):
+            lists[where] = isinstance(inner.of_type, GraphQLNonNull)
+    assert lists["Query.titles(ids)"] and lists["PrincipalCreditsFilter.categories"]
+    assert [where for where, strict in lists.items() if not strict] == []
+
+
+def test_the_dump_records_titles_ids_as_a_non_null_list_and_says_nothing_of_its_items(dump):
+    [titles] = [field for field in dump["Query"]["fields"] if field["name"] == "titles"]
+    [ids] = titles["args"]
+    assert _dumped(ids) == ("ID", True, False)
+    assert set(ids) == {"defaultValue", "description", "kind", "list", "name", "nullable", "type"}
+    assert str(SUBSET.query_type.fields["titles"].args["ids"].type) == "[ID!]!"
+
+
+def test_the_details_query_declares_its_ids_the_strict_way():
+    assert "query TitleDetails($ids: [ID!]!)" in imdb_graphql.DETAILS_QUERY
+    loose = imdb_graphql.DETAILS_QUERY.replace("[ID!]!", "[ID]!")
+    [error] = validate(SUBSET, parse(loose))
+    assert error.message == (
+        "Variable '$ids' of type '[ID]!' used in position expecting type '[ID!]!'."
+    )

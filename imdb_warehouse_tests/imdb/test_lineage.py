@@ -2,8 +2,8 @@
 
 The samples are what the raw assets keep, made by the project's own offline IMDb: the `Title`s
 of the replay's GraphQL answers to the project's two queries, the `titleListItems` of its
-search pages and the `{aboveTheFoldData, mainColumnData}` of its title pages (both credit
-shapes), each through JSON as the raw rows hold them. For every column read from IMDb's JSON:
+search pages and the `{aboveTheFoldData, mainColumnData}` of its title pages (every credit and
+genre shape), each through JSON as the raw rows hold them. For every column read from IMDb's JSON:
 
 - its path reaches a value in some sample, each shape of an `or` path too;
 - in every sample, the value at the path, derived as the entry says, is what the reader returns;
@@ -39,7 +39,7 @@ from imdb_warehouse.imdb.parse import (
 from imdb_warehouse.imdb.urls import DEFAULT_SEARCH_PARAMS
 from imdb_warehouse.replay import graphql as replay_graphql
 from imdb_warehouse.replay.catalogue import Catalogue
-from imdb_warehouse.replay.pages import search_page, title_page
+from imdb_warehouse.replay.pages import CREDITS_SHAPES, GENRES_SHAPES, search_page, title_page
 from imdb_warehouse.schemas import MovieRankings, TitleDetails
 
 DAY = date(2025, 6, 1)
@@ -97,7 +97,13 @@ def cases() -> dict[str, Case]:
         details += [_raw(title) for title in sent if title is not None]
     pages = []
     for index, title_id in enumerate(ids):
-        html = title_page(catalogue, title_id, DAY, credits_shape=("v1", "v2")[index % 2])
+        html = title_page(
+            catalogue,
+            title_id,
+            DAY,
+            credits_shape=CREDITS_SHAPES[index % 2],
+            genres_shape=GENRES_SHAPES[index % 3],
+        )
         atf, mcd = title_page_parts(html)
         pages.append(_raw({"aboveTheFoldData": atf, "mainColumnData": mcd}))
     found = [
@@ -314,10 +320,17 @@ def test_changing_the_value_at_the_path_changes_that_column_only(
     path = case.path(column)
     assert path is not None
     shapes = alternatives(path)
-    for shape in shapes:
-        # Each shape on its own: a sample that holds it (v1 or v2 credits).
-        doc = next((d for d in case.samples if _changeable(column, d, shape)), None)
-        assert doc is not None, f"{name}: {column}: no sample holds {shape}"
+    for at, shape in enumerate(shapes):
+        # Each shape on its own: a sample that holds it and none of the shapes read before it.
+        doc = next(
+            (
+                d
+                for d in case.samples
+                if _changeable(column, d, shape) and not any(resolve(d, s) for s in shapes[:at])
+            ),
+            None,
+        )
+        assert doc is not None, f"{name}: {column}: no sample holds {shape} alone"
         if len(shapes) > 1:
             assert resolve(doc, path) == resolve(doc, shape)  # the reader reads this shape here
         before = case.read(doc)
