@@ -52,9 +52,13 @@ def test_a_tick_requests_one_run_of_the_whole_day(environment):
     assert daily_refresh.cron_schedule == "0 6 * * *" and daily_refresh.execution_timezone == "UTC"
     assert daily_refresh.default_status == dg.DefaultScheduleStatus.RUNNING
     assert daily_refresh.job_name == "refresh_day"
-    assert request.partition_key == "2025-03-01" and request.run_key == "refresh_day:2025-03-01"
+    assert request.run_key == "refresh_day:2025-03-01"
+    assert request.tags.items() >= {  # the day's range of partitions: every genre, in one run
+        "dagster/asset_partition_range_start": "2025-03-01|action",
+        "dagster/asset_partition_range_end": "2025-03-01|western",
+    }.items()
+    assert request.partition_key is None and not request.run_config
     assert request.asset_selection == [*CALENDAR, *DAY_ASSETS]  # a new warehouse: the calendar too
-    assert not request.run_config  # every genre
     job = defs.resolve_job_def("refresh_day")
     assert set(job.asset_layer.executable_asset_keys) == {*CALENDAR, *DAY_ASSETS}
 
@@ -107,12 +111,19 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
 
 def test_the_in_process_refresh_reads_exactly_the_genres_asked_for(environment, sql):
     with dg.DagsterInstance.ephemeral() as instance:
-        results = refresh_in_process(DAY, ["fantasy", "drama"], instance=instance, report=False)
-    assert [r.job_def.name for r in results] == ["refresh_day", "refresh_views"]
+        results = refresh_in_process(
+            DAY, ["fantasy", "comedy", "family"], instance=instance, report=False
+        )
+    # a range of partitions holds neighbouring genres: comedy, then family and fantasy
+    assert [r.job_def.name for r in results] == ["refresh_day", "refresh_day", "refresh_views"]
+    assert [r.dagster_run.tags["dagster/asset_partition_range_start"] for r in results[:2]] == [
+        f"{DAY}|comedy",
+        f"{DAY}|family",
+    ]
     assert all(r.success for r in results)
     assert sql(
         "SELECT genre, count(*) FROM warehouse.fact_movie_ranking GROUP BY 1 ORDER BY 1"
-    ) == [("drama", 50), ("fantasy", 50)]
+    ) == [("comedy", 50), ("family", 50), ("fantasy", 50)]
 
 
 class _Webhook(BaseHTTPRequestHandler):

@@ -133,6 +133,7 @@ _OPENING = _money("openingWeekendGross.gross.total", f"{_MCD}.openingWeekendGros
 
 DETAILS_SOURCES: dict[str, ImdbField] = {
     "snapshot_date": _NOT_FROM_JSON,
+    "listed_in": _NOT_FROM_JSON,
     "title_id": ImdbField("id", f"{_ATF}.id"),
     "title": ImdbField("titleText.text", f"{_ATF}.titleText.text"),
     "original_title": ImdbField("originalTitleText.text", f"{_ATF}.originalTitleText.text"),

@@ -23,18 +23,20 @@ class FactMovieVotes(pa.DataFrameModel):
     date_key: pl.Int32 = pa.Field(description="Day as YYYYMMDD (dim_date)")
     movie_key: pl.Int64 = pa.Field(description="The number in the IMDb title id (dim_movie)")
     snapshot_date: pl.Date = pa.Field(description="The day of the lists")
+    listed_in: pl.List(pl.String) = pa.Field(description="The genres whose lists held it")
     votes: pl.Int64 = pa.Field(nullable=True, description="Most IMDb user votes shown that day")
 
 
 FACT_MOVIE_VOTES = tables.Table(
     dg.AssetKey(["warehouse", "fact_movie_votes"]),
     FactMovieVotes,
-    Storage(primary_key=["date_key", "movie_key"], partition_expr="snapshot_date"),
+    Storage(primary_key=["date_key", "movie_key"], partition_expr=tables.LISTED_TITLES),
     reads={"movie_rankings": tables.MOVIE_RANKINGS},
     references={"date_key": tables.DIM_DATE, "movie_key": tables.DIM_MOVIE},
     lineage={
         "date_key": [tables.MOVIE_RANKINGS.col("snapshot_date")],
         "movie_key": [tables.MOVIE_RANKINGS.col("title_id")],
+        "listed_in": [tables.MOVIE_RANKINGS.col("genre")],
     },
 )
 
@@ -44,11 +46,12 @@ def fact_movie_votes(movie_rankings: pl.DataFrame) -> pl.DataFrame:
     """The most votes each listed movie showed on a day."""
     return (
         movie_rankings.group_by("snapshot_date", "title_id")
-        .agg(pl.max("votes"))
+        .agg(pl.max("votes"), listed_in=pl.col("genre").unique().sort())
         .select(
             date_key=pl.col("snapshot_date").dt.strftime("%Y%m%d").cast(pl.Int32),
             movie_key=pl.col("title_id").str.slice(2).cast(pl.Int64),
             snapshot_date="snapshot_date",
+            listed_in="listed_in",
             votes="votes",
         )
     )
@@ -70,6 +73,7 @@ def test_a_new_table_is_a_declaration_and_its_frame(database_url, tmp_path, repl
         selection=dg.AssetSelection.assets(FACT_MOVIE_VOTES.key),
         resources=resources,
         day=REPLAY_DAY,
+        genres=["action"],
         instance=instance,
     )
     assert result.success
@@ -94,7 +98,7 @@ def test_a_new_table_is_a_declaration_and_its_frame(database_url, tmp_path, repl
         tables.DIM_MOVIE.key,
     }
     lineage = node.metadata["dagster/column_lineage"].deps_by_column
-    assert set(lineage) == {"date_key", "movie_key", "snapshot_date", "votes"}
+    assert set(lineage) == {"date_key", "movie_key", "snapshot_date", "listed_in", "votes"}
     assert lineage["votes"] == [tables.MOVIE_RANKINGS.col("votes")]
     assert node.group_name == "warehouse" and node.owners == tables.OWNERS
     [materialization] = [

@@ -15,7 +15,7 @@ from imdb_warehouse_tests.helpers import (
     replay_client,
 )
 
-GENRES = ["action", "horror"]
+GENRES = ["action", "adventure"]
 RANKS = dg.AssetCheckKey(tables.FACT_MOVIE_RANKING.key, "ranks_one_to_n")
 REFERENTIAL = dg.AssetCheckKey(tables.FACT_BOX_OFFICE.key, "referential_integrity")
 
@@ -60,7 +60,7 @@ def test_a_check_run_alone_checks_the_newest_day_and_fails_with_the_rows(built, 
     newest = REPLAY_DAY + timedelta(days=1)
     sql(
         "UPDATE warehouse.fact_movie_ranking SET rank = rank + 100 "
-        "WHERE genre = 'horror' AND rank = 1 AND snapshot_date = %s",
+        "WHERE genre = 'adventure' AND rank = 1 AND snapshot_date = %s",
         (newest,),
     )
     result = _alone(resources, instance, RANKS)
@@ -69,7 +69,7 @@ def test_a_check_run_alone_checks_the_newest_day_and_fails_with_the_rows(built, 
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.metadata["count"].value == 1
     broken = evaluation.metadata["broken_lists"].value
-    assert "horror" in broken and str(newest) in broken and "action" not in broken
+    assert "adventure" in broken and str(newest) in broken and "action" not in broken
     # blocking: the check's step fails, so a run with assets downstream would stop there
     assert not result.success
     failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]

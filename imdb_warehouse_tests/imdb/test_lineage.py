@@ -44,7 +44,7 @@ from imdb_warehouse.schemas import MovieRankings, TitleDetails
 
 DAY = date(2025, 6, 1)
 SAMPLED_GENRES = ("action", "drama", "horror", "sci-fi")
-RAW_COLUMNS = {"snapshot_date", "genre", "rank", "source", "scraped_at"}
+RAW_COLUMNS = {"snapshot_date", "genre", "rank", "listed_in", "source", "scraped_at"}
 
 Json = dict[str, Any]  # a JSON object
 Reader = Callable[[Json], Json]
