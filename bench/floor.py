@@ -7,7 +7,6 @@ of a day's run costs before any work. Runs in a child process of its own.
 """
 
 import json
-import sys
 import tempfile
 import time
 from datetime import date, timedelta

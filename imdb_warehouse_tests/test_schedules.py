@@ -53,10 +53,13 @@ def test_a_tick_requests_one_run_of_the_whole_day(environment):
     assert daily_refresh.default_status == dg.DefaultScheduleStatus.RUNNING
     assert daily_refresh.job_name == "refresh_day"
     assert request.run_key == "refresh_day:2025-03-01"
-    assert request.tags.items() >= {  # the day's range of partitions: every genre, in one run
-        "dagster/asset_partition_range_start": "2025-03-01|action",
-        "dagster/asset_partition_range_end": "2025-03-01|western",
-    }.items()
+    assert (
+        request.tags.items()
+        >= {  # the day's range of partitions: every genre, in one run
+            "dagster/asset_partition_range_start": "2025-03-01|action",
+            "dagster/asset_partition_range_end": "2025-03-01|western",
+        }.items()
+    )
     assert request.partition_key is None and not request.run_config
     assert request.asset_selection == [*CALENDAR, *DAY_ASSETS]  # a new warehouse: the calendar too
     job = defs.resolve_job_def("refresh_day")
