@@ -85,7 +85,8 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
         return frame
 
     def read_table(self, spec: TableSpec) -> pl.DataFrame:
-        """The rows of `spec`'s table (of its partitions, if it names some), as written."""
+        """The rows of `spec`'s table (of its partitions, if it names some), as written; a row
+        shared by several partitions lists only those read (partition_slices.py)."""
         with self.postgres.connect() as conn:
             state = table_state(conn, spec, registry=registry_exists(conn))
             if state is None:
@@ -108,7 +109,8 @@ class PostgresPolarsIOManager(dg.ConfigurableIOManager):
             query_text = query.as_string(conn)
         frame = pl.from_arrow(self.postgres.fetch_arrow(query_text))
         assert isinstance(frame, pl.DataFrame)  # a table reads as a frame, never a series
-        return restore_dtypes(frame, schema)
+        frame = restore_dtypes(frame, schema)
+        return spec.partitions.narrowed(frame) if spec.partitions is not None else frame
 
 
 def _as_frame(obj: object, spec: TableSpec) -> pl.DataFrame:

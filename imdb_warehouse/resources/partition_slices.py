@@ -68,6 +68,12 @@ class StaticCondition:
             return bool(value) and all(key in self.keys for key in value)
         return (value.isoformat() if isinstance(value, date) else value) in self.keys
 
+    def holds(self, value: object) -> bool:
+        """Whether a row with `value` belongs to one of the keys (a list: names one)."""
+        if isinstance(value, list):
+            return any(key in self.keys for key in value)
+        return self.matches(value)
+
 
 @dataclass(frozen=True)
 class TimeCondition:
@@ -94,6 +100,8 @@ class TimeCondition:
             return any(start.date() <= value < end.date() for start, end in self.windows)
         return False
 
+    holds = matches
+
 
 Condition = StaticCondition | TimeCondition
 
@@ -115,12 +123,44 @@ class PartitionSlice:
         )
 
     def rows_in(self, frame: pl.DataFrame) -> int:
-        """How many rows of `frame` lie in this slice."""
+        """How many rows of `frame` belong to this slice."""
         counts = frame.group_by(self.columns).agg(pl.len().alias("__rows__"))
         return sum(
             row["__rows__"]
             for row in counts.iter_rows(named=True)
-            if any(all(c.matches(row[c.column]) for c in box) for box in self.boxes)
+            if any(all(c.holds(row[c.column]) for c in box) for box in self.boxes)
+        )
+
+    def narrowed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame`'s rows as they belong to this slice: a list partition column keeps only the
+        keys within it (a row read for one genre's partition belongs, for its reader, to that
+        genre alone)."""
+        shared = self.membership_column(frame.schema)
+        if shared is None or frame.is_empty():
+            return frame
+        column, others = shared.column, [c for c in self.columns if c != shared.column]
+        keyed = frame.with_row_index("__row").select("__row", *others, column).explode(column)
+        combinations = keyed.select(*others, column).unique()
+        kept = combinations.filter(
+            pl.Series(
+                [
+                    any(all(c.holds(row[c.column]) for c in box) for box in self.boxes)
+                    for row in combinations.iter_rows(named=True)
+                ],
+                dtype=pl.Boolean,
+            )
+        )
+        lists = (
+            keyed.join(kept, on=[*others, column], nulls_equal=True)
+            .group_by("__row")
+            .agg(pl.col(column).sort())
+        )
+        return (
+            frame.with_row_index("__row")
+            .drop(column)
+            .join(lists, on="__row", how="left")
+            .with_columns(pl.col(column).fill_null(pl.lit([], dtype=frame.schema[column])))
+            .select(frame.columns)
         )
 
     def membership_column(self, dtypes: Mapping[str, pl.DataType]) -> StaticCondition | None:

@@ -83,7 +83,7 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
     shared = spec.partitions.membership_column(frame.schema) if spec.partitions else None
     if spec.storage.write_mode == "replace" and shared is not None:
         _leave_partitions(conn, spec, frame.schema, shared.column)
-        _upsert(conn, spec, names, frame)
+        _upsert(conn, spec, names, frame, shared.column)
     elif spec.storage.write_mode == "replace":
         params = Params()
         where = [spec.partitions.where(params, frame.schema)] if spec.partitions else []

@@ -148,6 +148,66 @@ def test_several_days_build_a_consistent_star_schema_that_reruns_leave_unchanged
     _views_match_the_catalogue(sql, catalogue)
 
 
+def _by_genre(sql, genre: str) -> dict[str, list]:
+    """Every table's rows of the day that `genre`'s list brought, and the others' rows."""
+    rows = {}
+    for table, column, day in [
+        ("raw.imdb_search_results", "genre", "snapshot_date"),
+        ("staging.movie_rankings", "genre", "snapshot_date"),
+        ("warehouse.fact_movie_ranking", "genre", "snapshot_date"),
+        ("raw.imdb_title_pages", "listed_in", "snapshot_date"),
+        ("staging.title_details", "listed_in", "snapshot_date"),
+        ("warehouse.fact_box_office", "listed_in", "snapshot_date"),
+        ("warehouse.dim_movie", "listed_in", "last_seen_date"),
+        ("warehouse.dim_person", "listed_in", "last_seen_date"),
+        ("warehouse.bridge_movie_person", "listed_in", "last_seen_date"),
+        ("warehouse.bridge_movie_genre", "listed_in", "last_seen_date"),
+    ]:
+        held = "{c} = %s" if column == "genre" else "%s = ANY({c})"
+        for side, condition in (("in", held), ("out", f"NOT ({held})")):
+            query = pgsql.SQL(
+                "SELECT * FROM {t} WHERE {d} = %s AND " + condition + " ORDER BY 1, 2, 3"
+            )
+            rows[f"{table} {side}"] = sql(
+                query.format(
+                    t=pgsql.Identifier(*table.split(".")),
+                    d=pgsql.Identifier(day),
+                    c=pgsql.Identifier(column),
+                ),
+                (FIRST, genre),
+            )
+    return rows
+
+
+def test_one_genre_of_a_day_rebuilt_alone_changes_that_genres_rows_only_in_two_requests(
+    resources, replay, sql
+):
+    refresh(resources, replay, FIRST)
+    before = _by_genre(sql, "adventure")
+    assert all(before.values()), [name for name, rows in before.items() if not rows]
+    replay.reset()
+    result = materialize_day(resources, FIRST, ["adventure"])  # today again: fetched anew
+    assert result.success
+    assert [r.operation for r in replay.requests] == ["GenreList", "TitleDetails"]
+    after = _by_genre(sql, "adventure")
+    for name in before:
+        if name.endswith(" out"):  # the other genres' rows: untouched
+            assert after[name] == before[name], name
+    # adventure's list rows and its movies' details were read again (a new fetch)
+    for name in ("raw.imdb_search_results in", "raw.imdb_title_pages in"):
+        assert after[name] != before[name] and len(after[name]) == len(before[name]), name
+    # its partitions only, each with its own row count
+    counts = {
+        (e.asset_key.path[-1], e.materialization.partition): e.materialization.metadata[
+            "dagster/row_count"
+        ].value
+        for e in result.get_asset_materialization_events()
+    }
+    assert {partition for _, partition in counts} == {f"{FIRST}|adventure"}
+    assert counts["fact_movie_ranking", f"{FIRST}|adventure"] == 50
+    assert counts["fact_box_office", f"{FIRST}|adventure"] == 50
+
+
 def _votes(listed) -> int | None:
     """The votes the warehouse keeps: null for an unrated movie (IMDb sends 0)."""
     return None if listed.rating is None and not listed.votes else listed.votes

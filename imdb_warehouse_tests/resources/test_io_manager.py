@@ -904,3 +904,169 @@ def test_hostile_schema_table_and_partition_keys_are_quoted_not_executed(io_mana
     assert loaded["v"].to_list() == ["'); --", "\\\\."]
     everything = io_manager.read_table(table_spec(key, metadata, partitions, keys))
     assert everything.height == 6
+
+
+def _shared_titles(rows_by_partition: dict[str, dict[str, list[str]]], **metadata):
+    """A day × genre asset whose rows are titles shared by the genres whose lists held them:
+    its genre column is the list `listed_in`. `rows_by_partition[key]`: {title: its genres}."""
+
+    @dg.asset(
+        key_prefix="staging",
+        partitions_def=DAY_GENRE,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        metadata={
+            "partition_expr": {"date": "snapshot_date", "genre": "listed_in"},
+            "primary_key": ["snapshot_date", "title_id"],
+            **metadata,
+        },
+    )
+    def titles(context: dg.AssetExecutionContext) -> pl.DataFrame:
+        held: dict[tuple[str, str], set[str]] = {}
+        for key in context.partition_keys:
+            day = key.keys_by_dimension["date"]
+            for title, genres in rows_by_partition.get(key, {}).items():
+                held.setdefault((day, title), set()).update(genres)
+        return pl.DataFrame(
+            {
+                "snapshot_date": [date.fromisoformat(day) for day, _ in held],
+                "title_id": [title for _, title in held],
+                "listed_in": [sorted(genres) for genres in held.values()],
+            },
+            schema={"snapshot_date": pl.Date, "title_id": pl.String, "listed_in": pl.List(pl.String)},
+        )
+
+    return titles
+
+
+def test_a_row_shared_by_several_partitions_belongs_to_each_until_none_holds_it(io_manager, sql):
+    listed: dict[str, dict[str, list[str]]] = {
+        "2025-01-01|action": {"tt1": ["action"], "tt2": ["action"]},
+        "2025-01-01|drama": {"tt2": ["drama"], "tt3": ["drama"]},
+        "2025-01-02|action": {"tt2": ["action"]},
+    }
+    titles = _shared_titles(listed)
+
+    def stored() -> list[tuple]:
+        return sql("SELECT snapshot_date::text, title_id, listed_in FROM staging.titles ORDER BY 1, 2")
+
+    for key in listed:
+        materialize([titles], io_manager, partition_key=key)
+    assert stored() == [
+        ("2025-01-01", "tt1", ["action"]),
+        ("2025-01-01", "tt2", ["action", "drama"]),  # one row, in both lists' partitions
+        ("2025-01-01", "tt3", ["drama"]),
+        ("2025-01-02", "tt2", ["action"]),
+    ]
+    # the action list of day 1 again, without tt2: tt2 stays, held by drama only
+    listed["2025-01-01|action"] = {"tt1": ["action"]}
+    materialize([titles], io_manager, partition_key="2025-01-01|action")
+    assert stored()[:3] == [
+        ("2025-01-01", "tt1", ["action"]),
+        ("2025-01-01", "tt2", ["drama"]),
+        ("2025-01-01", "tt3", ["drama"]),
+    ]
+    # drama again without tt2: no list of day 1 holds it, so its row goes; day 2 is untouched
+    listed["2025-01-01|drama"] = {"tt3": ["drama"]}
+    materialize([titles], io_manager, partition_key="2025-01-01|drama")
+    assert stored() == [
+        ("2025-01-01", "tt1", ["action"]),
+        ("2025-01-01", "tt3", ["drama"]),
+        ("2025-01-02", "tt2", ["action"]),
+    ]
+
+
+def test_a_range_of_shared_rows_counts_each_row_in_each_partition_it_belongs_to(io_manager, sql):
+    titles = _shared_titles(
+        {
+            "2025-01-01|action": {"tt1": ["action"], "tt2": ["action"]},
+            "2025-01-01|drama": {"tt2": ["drama"]},
+            "2025-01-01|horror": {},
+        }
+    )
+    result = materialize(
+        [titles],
+        io_manager,
+        tags={
+            "dagster/asset_partition_range_start": "2025-01-01|action",
+            "dagster/asset_partition_range_end": "2025-01-01|horror",
+        },
+    )
+    counts = {
+        e.materialization.partition: e.materialization.metadata["dagster/row_count"].value
+        for e in result.get_asset_materialization_events()
+    }
+    assert counts == {"2025-01-01|action": 2, "2025-01-01|drama": 1, "2025-01-01|horror": 0}
+    assert sql("SELECT title_id, listed_in FROM staging.titles ORDER BY 1") == [
+        ("tt1", ["action"]),
+        ("tt2", ["action", "drama"]),
+    ]
+
+    @dg.asset(key_prefix="staging", partitions_def=DAY_GENRE, deps=[titles])
+    def reader(context, titles: pl.DataFrame) -> None:
+        received[context.partition_key] = titles
+
+    received: dict[str, pl.DataFrame] = {}
+    for key in ("2025-01-01|drama", "2025-01-01|horror"):
+        materialize([titles.to_source_asset(), reader], io_manager, partition_key=key)
+    drama = received["2025-01-01|drama"]  # drama's rows only, as they belong to drama
+    assert drama.select("title_id", "listed_in").rows() == [("tt2", ["drama"])]
+    assert received["2025-01-01|horror"].height == 0
+
+
+def test_a_shared_row_claiming_a_partition_outside_the_run_is_refused(io_manager, sql):
+    titles = _shared_titles({"2025-01-01|action": {"tt1": ["action", "drama"]}})
+    result = materialize(
+        [titles], io_manager, partition_key="2025-01-01|action", raise_on_error=False
+    )
+    assert not result.success
+    assert "lie outside the partitions of this run" in failure_message(result)
+    assert sql("SELECT to_regclass('staging.titles')") == [(None,)]
+
+
+def test_upserted_shared_rows_join_their_lists_on_the_same_day_and_take_a_newer_days(
+    io_manager, sql
+):
+    def movies_asset(rows: dict[str, list[tuple[str, str, list[str]]]]):
+        @dg.asset(
+            key_prefix="warehouse",
+            name="movies",
+            partitions_def=DAY_GENRE,
+            metadata={
+                "primary_key": ["movie_key"],
+                "write_mode": "upsert",
+                "newer_wins": "last_seen_date",
+                "partition_expr": {"date": "last_seen_date", "genre": "listed_in"},
+            },
+        )
+        def movies(context: dg.AssetExecutionContext) -> pl.DataFrame:
+            found = rows[context.partition_key]
+            return pl.DataFrame(
+                {
+                    "movie_key": [int(m[2:]) for m, _, _ in found],
+                    "last_seen_date": [date.fromisoformat(d) for _, d, _ in found],
+                    "listed_in": [g for _, _, g in found],
+                },
+                schema={
+                    "movie_key": pl.Int64,
+                    "last_seen_date": pl.Date,
+                    "listed_in": pl.List(pl.String),
+                },
+            )
+
+        return movies
+
+    rows = {
+        "2025-01-02|action": [("tt1", "2025-01-02", ["action"])],
+        "2025-01-02|drama": [("tt1", "2025-01-02", ["drama"])],
+        "2025-01-03|horror": [("tt1", "2025-01-03", ["horror"])],
+        "2025-01-01|drama": [("tt1", "2025-01-01", ["drama"])],
+    }
+    movies = movies_asset(rows)
+    stored = lambda: sql("SELECT last_seen_date::text, listed_in FROM warehouse.movies")  # noqa: E731
+    materialize([movies], io_manager, partition_key="2025-01-02|action")
+    materialize([movies], io_manager, partition_key="2025-01-02|drama")
+    assert stored() == [("2025-01-02", ["action", "drama"])]  # the same day: both lists
+    materialize([movies], io_manager, partition_key="2025-01-03|horror")
+    assert stored() == [("2025-01-03", ["horror"])]  # a newer day: its lists
+    materialize([movies], io_manager, partition_key="2025-01-01|drama")
+    assert stored() == [("2025-01-03", ["horror"])]  # an older day never overwrites
