@@ -932,7 +932,11 @@ def _shared_titles(rows_by_partition: dict[str, dict[str, list[str]]], **metadat
                 "title_id": [title for _, title in held],
                 "listed_in": [sorted(genres) for genres in held.values()],
             },
-            schema={"snapshot_date": pl.Date, "title_id": pl.String, "listed_in": pl.List(pl.String)},
+            schema={
+                "snapshot_date": pl.Date,
+                "title_id": pl.String,
+                "listed_in": pl.List(pl.String),
+            },
         )
 
     return titles
@@ -947,7 +951,9 @@ def test_a_row_shared_by_several_partitions_belongs_to_each_until_none_holds_it(
     titles = _shared_titles(listed)
 
     def stored() -> list[tuple]:
-        return sql("SELECT snapshot_date::text, title_id, listed_in FROM staging.titles ORDER BY 1, 2")
+        return sql(
+            "SELECT snapshot_date::text, title_id, listed_in FROM staging.titles ORDER BY 1, 2"
+        )
 
     for key in listed:
         materialize([titles], io_manager, partition_key=key)
