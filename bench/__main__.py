@@ -11,11 +11,11 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bench import analytics, io_manager, parse, rebuild, refresh, sources, warehouse
+from bench import analytics, floor, io_manager, parse, rebuild, refresh, sources, warehouse
 from bench.common import Figure, scratch_database
 from imdb_warehouse.resources.postgres import configured_database_url
 
-SUITES = [parse, io_manager, warehouse, analytics, refresh, rebuild, sources]
+SUITES = [parse, io_manager, warehouse, analytics, floor, refresh, rebuild, sources]
 
 
 def main() -> int:

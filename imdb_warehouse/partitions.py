@@ -12,7 +12,7 @@ partitions, opened by `open_days`: the schedule and the CLI open the day they ru
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -52,6 +52,12 @@ day_genre_partitions = DayGenrePartitions(
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
+# Days rebuilt together: one run holds every table's rows of its days in memory, so a long
+# rebuild (`imdb-warehouse rebuild`, a backfill from the UI) is a run per this many days, all
+# genres (peak memory measured by `make bench`: rebuild_peak_memory); a day is always one run.
+DAYS_PER_RUN = 10
+BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN * len(GENRES))
+
 
 def open_days(instance: dg.DagsterInstance, days: Iterable[date]) -> list[str]:
     """Make `days` partitions, keeping every day in calendar order (a range of days, a
@@ -83,6 +89,13 @@ def genre_blocks(genres: Iterable[str]) -> list[list[str]]:
         else:
             blocks.append([genre])
     return blocks
+
+
+def day_chunks(first: date, last: date) -> list[tuple[date, date]]:
+    """The days `first`..`last` as runs of at most DAYS_PER_RUN days: (first, last) of each."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    chunks = [days[i : i + DAYS_PER_RUN] for i in range(0, len(days), DAYS_PER_RUN)]
+    return [(chunk[0], chunk[-1]) for chunk in chunks]
 
 
 def range_tags(first: date, last: date, genres: Sequence[str] = GENRES) -> dict[str, str]:

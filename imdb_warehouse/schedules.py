@@ -28,7 +28,7 @@ from imdb_warehouse.assets.analytics import (
     views_missing,
 )
 from imdb_warehouse.assets.report import DAILY_REPORT
-from imdb_warehouse.partitions import GENRES, genre_blocks, open_days, range_tags
+from imdb_warehouse.partitions import GENRES, day_chunks, genre_blocks, open_days, range_tags
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
@@ -63,19 +63,20 @@ JOBS = (day_job, views_job, report_job)
 def day_runs(
     day: date, genres: Sequence[str], postgres: PostgresResource, last: date | None = None
 ) -> list[dict]:
-    """How to run the day (or the days `day`..`last`: a rebuild) for `genres`: one run over
-    the range of its partitions, or one a block of neighbouring genres when not all (a range
-    of a multi-partitioned asset is the product of its dimensions' ranges); with the calendar
-    while the warehouse lacks it."""
+    """How to run the day (or the days `day`..`last`: a rebuild, a run per DAYS_PER_RUN days)
+    for `genres`: one run over the range of its partitions, or one a block of neighbouring
+    genres when not all (a range of a multi-partitioned asset is the product of its
+    dimensions' ranges); with the calendar while the warehouse lacks it."""
     [(built,)] = postgres.query(
         "SELECT bool_and(to_regclass(name) IS NOT NULL) FROM unnest($1::text[]) AS t(name)",
         [[table.table_name for table in tables.TABLES if not table.partitioned]],
     )
     return [
         {
-            "tags": range_tags(day, last or day, block),
+            "tags": range_tags(first, end, block),
             "asset_selection": DAY_ASSETS if built else [*CALENDAR, *DAY_ASSETS],
         }
+        for first, end in day_chunks(day, last or day)
         for block in genre_blocks(genres)
     ]
 
@@ -212,7 +213,8 @@ def refresh_in_process(
     report: bool = True,
 ) -> list[dg.JobExecutionResult]:
     """The day's run in this process (`refresh_day`, as the schedule runs it; one a block of
-    neighbouring genres when not all; with `last`, the days `day`..`last` in one run), then
+    neighbouring genres when not all; with `last`, the days `day`..`last`, a run per
+    DAYS_PER_RUN days), then
     the views' when one is missing or its SQL changed, then the daily report's (unless `report`
     is false); stops at a failed run. They use the project's resources, configured from the
     environment; `on_event` hears of each event as it happens, `on_run` of each run as it
@@ -220,10 +222,10 @@ def refresh_in_process(
     release_dead_runs(instance)
     open_days(instance, [day + timedelta(days=n) for n in range(((last or day) - day).days + 1)])
     process = {IN_PROCESS_TAG: "true", **owner_tags()}
-    blocks = len(genre_blocks(genres))
+    day_runs_made = len(day_chunks(day, last or day)) * len(genre_blocks(genres))
     runs: list[tuple[dg.UnresolvedAssetJobDefinition, Callable[[], dict | None]]] = [
         (day_job, lambda n=n: day_runs(day, genres, PostgresResource(), last)[n])
-        for n in range(blocks)
+        for n in range(day_runs_made)
     ]
     runs.append((views_job, lambda: {} if views_needed(PostgresResource(), instance) else None))
     if report:

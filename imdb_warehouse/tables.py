@@ -35,7 +35,7 @@ from imdb_warehouse.checks import (
     warn_result,
 )
 from imdb_warehouse.imdb.lineage import DETAILS_SOURCES, LISTED_TITLE_SOURCES, ImdbField
-from imdb_warehouse.partitions import DAY, GENRE, day_genre_partitions
+from imdb_warehouse.partitions import BACKFILL_POLICY, DAY, GENRE, day_genre_partitions
 from imdb_warehouse.resources.imdb_client import IMDB_POOL
 from imdb_warehouse.resources.storage import Storage
 
@@ -148,7 +148,7 @@ class Table:
             kinds={"python" if layer == "raw" else "polars", "postgres"},
             owners=OWNERS,
             partitions_def=day_genre_partitions if self.partitioned else None,
-            backfill_policy=dg.BackfillPolicy.single_run() if self.partitioned else None,
+            backfill_policy=BACKFILL_POLICY if self.partitioned else None,
             pool=self.pool,
             ins={name: dg.AssetIn(key=table.key) for name, table in self.reads.items()},
             deps=[
