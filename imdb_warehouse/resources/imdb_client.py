@@ -4,8 +4,10 @@ Every request, first tries and retries alike, passes one gate: one at a time, an
 than `min_interval_seconds` after the previous one ended. Answers worth trying again (429, 5xx,
 timeouts, truncated bodies, GraphQL errors such as "Rate exceeded" inside HTTP 200) are retried
 under urllib3's `Retry` policy: exponential backoff, honouring `Retry-After` up to
-`max_retry_after_seconds`, each wait logged. Steps that use the client share the Dagster pool
-`imdb` (limit 1), so runs never overlap requests either.
+`max_retry_after_seconds`, each wait logged. A caller that will ask smaller instead (the
+halves of a details batch) passes `retry_splittable=False`: the failures a smaller request may
+get through (`split_cause`) then come back at once. Steps that use the client share the Dagster
+pool `imdb` (limit 1), so runs never overlap requests either.
 
 The licensed endpoint (IMDb API on AWS Data Exchange) is used when IMDB_API_KEY is set: every
 request carries the key and the subscription's ids, and is signed with AWS SigV4 by botocore
