@@ -135,10 +135,11 @@ RANKS_WITHOUT_GAPS = WarnCheck(
 )
 TITLES_AVAILABLE = WarnCheck(
     "titles_available",
-    "IMDb had every title asked for. A title it no longer has (null in GraphQL, a 404/410 page) "
-    "is recorded here, never fails the day, and is asked for again while it is listed.",
+    "IMDb gave every title asked for. A title it no longer has (null in GraphQL, a 404/410 "
+    "page), or whose request failed even for it alone (HTTP 504, a timeout, …: the cause is "
+    "named), is recorded here, does not fail the day, and is asked for again while it is listed.",
     lambda pages: pages.filter(~pl.col("available")).select(
-        "snapshot_date", "title_id", "http_status"
+        "snapshot_date", "title_id", "http_status", "unavailable_cause"
     ),
     "unavailable_titles",
 )

@@ -87,6 +87,8 @@ def _graphql_rows(sent: dict) -> list[dict]:
 
     if {"request", "response"} <= sent.keys():  # an exchange, as the archive keeps it
         status = sent["response"]["status"]
+        if problem := sent["response"].get("problem"):
+            raise ValueError(f"no answer came ({problem}): no GraphQL answer to read")
         if status != 200:
             raise ValueError(f"IMDb answered HTTP {status}: no GraphQL answer to read")
         asked = ((sent["request"].get("body") or {}).get("variables") or {}).get("ids")
@@ -489,8 +491,9 @@ def main(argv: list[str] | None = None) -> int:
     parse.set_defaults(run=_parse)
     commands.add_parser(
         "doctor",
-        help="ask each configured IMDb source once and say in a line each whether it answers "
-        "(run it before the first `make run`)",
+        help="send the project's queries to each configured IMDb source (three requests) and "
+        "say in a line each whether it answers or refuses a field (run it before the first "
+        "`make run`)",
     ).set_defaults(run=_doctor)
     replay = commands.add_parser(
         "replay",

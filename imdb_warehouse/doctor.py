@@ -1,6 +1,9 @@
-"""`imdb-warehouse doctor`: one request to each configured IMDb source, and a line for each:
-answers, challenged, refused, unauthorized, unreachable or failing, with what to do."""
+"""`imdb-warehouse doctor`: the project's own requests to each configured IMDb source (GraphQL:
+its two queries, a genre's list of one and that title's details; HTML: a search page), and a
+line for each: answers, schema-changed, challenged, refused, unauthorized, unreachable or
+failing, with what to do."""
 
+import re
 from dataclasses import dataclass
 
 from imdb_warehouse import settings
@@ -10,6 +13,7 @@ from imdb_warehouse.imdb.parse import parse_search_page
 from imdb_warehouse.resources.imdb_client import Exchange, ImdbClient, ImdbError
 
 PROBE_GENRE = "drama"
+SCHEMA_ADVICE = 'see docs/imdb.md, "When IMDb changes its schema"'
 ANY_STATUS = tuple(range(100, 600))
 
 
@@ -31,7 +35,8 @@ class Finding:
 
 
 def diagnose(client: ImdbClient | None = None) -> list[Finding]:
-    """Ask each source once (no retries; the client's spacing holds between the two)."""
+    """Ask each source (GraphQL: two requests, HTML: one; no retries; the client's spacing
+    holds between them)."""
     client = client or ImdbClient(max_retries=0)
     try:
         chosen = client.resolved_source()
@@ -41,33 +46,99 @@ def diagnose(client: ImdbClient | None = None) -> list[Finding]:
 
 
 def _graphql(client: ImdbClient, chosen: bool) -> Finding:
+    """The project's two queries, as the daily run sends them: a genre's list (`first: 1`),
+    then the details of the title it lists."""
     kind = "licensed" if client.licensed() else "public"
     url = client.resolved_graphql_url()
 
     def finding(outcome: str, detail: str) -> Finding:
         return Finding("graphql", f"{kind}, {url}", outcome, detail, chosen)
 
+    variables = graphql.list_variables(PROBE_GENRE, first=1)
+    listed = _ask(client, graphql.LIST_QUERY, variables, "GenreList", finding, kind)
+    if isinstance(listed, Finding):
+        return listed
     try:
-        variables = graphql.list_variables(PROBE_GENRE, first=1)
-        exchange = client.graphql(graphql.LIST_QUERY, variables, "GenreList")
+        found = graphql.genre_list(listed, PROBE_GENRE)
+    except (LayoutChangeError, IgnoredFilterError) as error:
+        return finding("failing", f"GenreList: {error}; {SCHEMA_ADVICE}")
+    if not found.titles:
+        return finding("failing", f"GenreList: IMDb listed no {PROBE_GENRE} movie; try again later")
+    title = found.titles[0]
+    ids = [title["id"]]
+    details = _ask(
+        client, graphql.DETAILS_QUERY, graphql.details_variables(ids), "TitleDetails", finding, kind
+    )
+    if isinstance(details, Finding):
+        return details
+    try:
+        [sent] = graphql.titles(details, ids)
+        if sent is not None and not graphql.is_unavailable(sent):
+            graphql.details_row(sent, 0)
+    except LayoutChangeError as error:
+        return finding("failing", f"TitleDetails: {error}; {SCHEMA_ADVICE}")
+    return finding(
+        "answers",
+        f"GenreList and TitleDetails run: {found.total:,} English-language {PROBE_GENRE} "
+        f"movies, the most popular {(title.get('titleText') or {}).get('text')!r} ({ids[0]}), "
+        "its details read",
+    )
+
+
+def _ask(client: ImdbClient, query: str, variables: dict, operation: str, finding, kind: str):
+    """The `data` of IMDb's answer to one of the project's queries, or the Finding that says
+    why there is none."""
+    try:
+        exchange = client.graphql(query, variables, operation)
     except ImdbError as error:
         if kind == "licensed" and "cannot connect" not in str(error):
             return finding("unauthorized", str(error))
         return finding("unreachable", f"{error} ({settings.GRAPHQL_URL.name})")
-    if exchange.status == 200:
-        try:
-            found = graphql.genre_list(graphql.answer_data(exchange.body), PROBE_GENRE)
-        except graphql.GraphQLAnswerError as error:
-            advice = "try again later" if error.transient else "see docs/imdb.md, schema changes"
-            return finding("failing", f"IMDb answered with errors: {error}; {advice}")
-        except (LayoutChangeError, IgnoredFilterError) as error:
-            return finding("failing", f"{error}; see docs/imdb.md, schema changes")
-        return finding(
-            "answers",
-            f"{found.total:,} English-language {PROBE_GENRE} movies, the most popular "
-            f"{(found.titles[0].get('titleText') or {}).get('text') if found.titles else '-'!r}",
-        )
-    return _refused(exchange, client, finding, licensed=kind == "licensed")
+    if exchange.status != 200:
+        return _refused(exchange, client, finding, licensed=kind == "licensed")
+    try:
+        return graphql.answer_data(exchange.body)
+    except graphql.GraphQLAnswerError as error:
+        if (refused := refused_part(error.errors)) is not None:
+            return finding(
+                "schema-changed",
+                f"IMDb refuses {refused} in the query {operation} ({error}): it changed its "
+                f"schema, and the daily run would fail; {SCHEMA_ADVICE}",
+            )
+        advice = "try again later" if error.transient else SCHEMA_ADVICE
+        return finding("failing", f"{operation}: IMDb answered with errors: {error}; {advice}")
+    except LayoutChangeError as error:
+        return finding("failing", f"{operation}: {error}; {SCHEMA_ADVICE}")
+
+
+# What GraphQL validation says (graphql-js quotes with ", graphql-core with ') of a query
+# the schema no longer takes, and how to name what it refuses.
+_Q = "[\"']"
+REFUSALS = (
+    (rf"Cannot query field {_Q}(\w+){_Q} on type {_Q}(\w+){_Q}", "the field {1}.{0}"),
+    (rf"Unknown argument {_Q}(\w+){_Q} on field {_Q}([\w.]+){_Q}", "the argument {0} of {1}"),
+    (
+        rf"Variable {_Q}\$(\w+){_Q} of type {_Q}([^\"']+){_Q} used in position expecting type "
+        rf"{_Q}([^\"']+){_Q}",
+        "the variable ${0} typed {1} (IMDb expects {2})",
+    ),
+    (rf"Unknown type {_Q}(\w+){_Q}", "the type {0}"),
+)
+
+
+def refused_part(errors: list) -> str | None:
+    """What of a query IMDb refuses ("the field Title.principalCredits"), when its errors are
+    validation errors; None for other errors."""
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        message = str(error.get("message", ""))
+        for pattern, name in REFUSALS:
+            if match := re.search(pattern, message):
+                return name.format(*match.groups())
+        if (error.get("extensions") or {}).get("code") == "GRAPHQL_VALIDATION_FAILED":
+            return "a part"
+    return None
 
 
 def _html(client: ImdbClient, chosen: bool) -> Finding:

@@ -155,13 +155,18 @@ class RawTitlePages(PageFields):
     title_id: pl.String = pa.Field(str_matches=TITLE_ID, description="IMDb title id, `tt…`")
     listed_in: pl.List(pl.String) = _listed_in(LISTED_THAT_DAY)
     available: pl.Boolean = pa.Field(
-        description="Whether IMDb has the title: false for a null title or one with null "
-        "fields (graphql), or a 404/410 page (html)"
+        description="Whether IMDb gave the title: false for a null title or one with null "
+        "fields (graphql), a 404/410 page (html), or a request that failed even for the title "
+        "alone (`unavailable_cause`)"
     )
-    http_status: pl.Int16 = pa.Field(
-        isin=[200, 404, 410],
-        description="HTTP status of the answer: 200, or 404/410 for a removed or merged "
-        "title's page (html)",
+    http_status: pl.Int16 = _nullable(
+        "HTTP status of the answer: 200; 404/410 for a removed or merged title's page (html); "
+        "413/502/503/504 when IMDb failed even the title alone; null when no answer came",
+        isin=[200, 404, 410, 413, 502, 503, 504],
+    )
+    unavailable_cause: pl.String = _nullable(
+        "Why IMDb did not give the title when it failed even asked alone (graphql: `HTTP 504`, "
+        "`no answer within 30 s`, …); null otherwise"
     )
     title_json: pl.String = _nullable(
         "The title's details as IMDb sent them, as JSON: the `Title` of the `titles` answer "

@@ -120,18 +120,43 @@ def _doctor(replay: ReplayServer, **settings: str) -> tuple[int, list[str]]:
     return result.returncode, result.stdout.splitlines()
 
 
-def test_doctor_asks_each_source_once_and_says_it_answers(replay):
+def test_doctor_sends_the_project_queries_and_says_they_answer(replay):
     status, lines = _doctor(replay)
     assert status == 0 and len(lines) == 2, lines
     assert lines[0].startswith(
         f"doctor: graphql (public, {replay.url}/, chosen by IMDB_SOURCE): answers: "
+        "GenreList and TitleDetails run: "
     )
-    assert "English-language drama movies" in lines[0]
+    assert "English-language drama movies" in lines[0] and "its details read" in lines[0]
     assert lines[1].startswith(f"doctor: html ({replay.url}): answers: ")
+    # a genre's list of one, the details of the title it lists, a search page
     assert [(r.method, r.operation) for r in replay.requests] == [
         ("POST", "GenreList"),
+        ("POST", "TitleDetails"),
         ("GET", None),
     ]
+    listed = lines[0].split("(")[-1].split(")")[0]
+    assert replay.requests[1].path == "/" and listed.startswith("tt")
+
+
+@pytest.mark.parametrize(
+    ("fault", "refused", "query"),
+    [
+        ("drift:field=principalCredits", "the field Title.principalCredits", "TitleDetails"),
+        ("drift:field=productionBudget", "the field Title.productionBudget", "TitleDetails"),
+        ("drift", "the field Title.titleText", "GenreList"),
+    ],
+)
+def test_doctor_names_the_field_imdb_refuses_in_one_line_and_fails(replay, fault, refused, query):
+    replay.set_faults([fault])
+    status, lines = _doctor(replay)
+    assert status != 0 and len(lines) == 2, lines
+    line = lines[0]
+    assert line.startswith(f"doctor: graphql (public, {replay.url}/, chosen by IMDB_SOURCE): ")
+    assert f"schema-changed: IMDb refuses {refused} in the query {query} (" in line, line
+    assert 'see docs/imdb.md, "When IMDb changes its schema"' in line
+    operations = [r.operation for r in replay.requests if r.method == "POST"]
+    assert operations == ["GenreList", "TitleDetails"][: 2 if query == "TitleDetails" else 1]
 
 
 @pytest.mark.parametrize(
@@ -141,7 +166,7 @@ def test_doctor_asks_each_source_once_and_says_it_answers(replay):
         (["challenge:path=/search/"], {"IMDB_SOURCE": "html"}, 1, "html", "challenged", "for good"),
         (["rate-exceeded"], {}, 1, "graphql", "failing", "Rate exceeded"),
         (["503"], {}, 1, "graphql", "failing", "HTTP 503"),
-        (["drift"], {}, 1, "graphql", "failing", "schema changes"),
+        (["drift"], {}, 1, "graphql", "schema-changed", "When IMDb changes its schema"),
         (
             [],
             {"IMDB_GRAPHQL_URL": "http://127.0.0.1:9/"},
@@ -160,7 +185,7 @@ def test_doctor_names_what_is_wrong_and_what_to_do(
     code, lines = _doctor(replay, **settings)
     [line] = [line for line in lines if line.startswith(f"doctor: {source} ")]
     assert code == status and f"): {outcome}: " in line and advice in line, lines
-    assert len(replay.requests) <= 2  # one request a source, no retries
+    assert len(replay.requests) <= 3  # GraphQL's two queries, a page; no retries
 
 
 def test_doctor_says_refused_when_the_header_rule_changes():

@@ -27,11 +27,19 @@ from imdb_warehouse.imdb.parse import (
 from imdb_warehouse.partitions import FIRST_DAY, partition_days, run_lists
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import Capture, PageArchive, capture_order, read_capture
-from imdb_warehouse.resources.imdb_client import UNAVAILABLE, ImdbClient, ImdbError
+from imdb_warehouse.resources.imdb_client import (
+    UNAVAILABLE,
+    ImdbClient,
+    ImdbError,
+    NoAnswerError,
+    split_cause,
+)
 from imdb_warehouse.schemas import RawSearchResults, RawTitlePages, polars_schema
 
 GRAPHQL_LISTS, GRAPHQL_TITLES = "graphql/lists", "graphql/titles"
 HTML_SEARCH, HTML_TITLE = "search", "title"
+
+log = dg.get_dagster_logger("imdb_warehouse.raw")
 
 
 def day_refusal(day: date, today: date, archive: PageArchive) -> str | None:
@@ -313,12 +321,14 @@ def _detail_row(
     capture: Capture,
     source: str,
     url: str,
+    cause: str | None = None,
 ) -> dict:
     return {
         "snapshot_date": day,
         "title_id": title_id,
         "available": available,
-        "http_status": status,
+        "http_status": status or None,  # 0: no answer came
+        "unavailable_cause": cause,
         "title_json": None if title_json is None else json.dumps(title_json, ensure_ascii=False),
         "source": source,
         "url": url,
@@ -328,40 +338,106 @@ def _detail_row(
     }
 
 
+# A title id → (the title as IMDb sent it, or None; its capture; why IMDb failed it even alone)
+Found = dict[str, tuple[dict | None, Capture, str | None]]
+FAILED_ALONE_IN_A_ROW = 3  # single titles failing, nothing answered between: IMDb is failing
+
+
 def _graphql_title_rows(
     imdb: ImdbClient, archive: PageArchive, day: date, title_ids: list[str]
 ) -> pl.DataFrame:
     if day == imdb.now().date():
-        found = {}
-        for index, batch in enumerate(graphql.batches(title_ids, imdb.details_batch_size)):
-            where = f"details of {day}, batch {index + 1} ({len(batch)} titles)"
-            try:
-                variables = graphql.details_variables(batch)
-                exchange = imdb.graphql(graphql.DETAILS_QUERY, variables, "TitleDetails")
-                capture = archive.store(GRAPHQL_TITLES, day, f"batch-{index + 1:03d}", exchange)
-            except (ImdbError, ValueError) as error:
-                raise dg.Failure(f"{where}: {error}") from None
-            try:
-                found.update(_read_titles(capture, imdb))
-            except AnswerError as error:
-                raise dg.Failure(
-                    f"{where}: {error}; IMDb's answer is kept at {capture.path}"
-                ) from None
+        found = _DetailsFetch(imdb, archive, day, len(title_ids)).titles(title_ids)
     else:
         found = _archived_titles(imdb, archive, day, title_ids)
+    _check_most_answered(day, title_ids, found, archive)
     rows = []
     for title_id in title_ids:
-        title, capture = found[title_id]
+        title, capture, cause = found[title_id]
         available = not graphql.is_unavailable(title)
         url = capture.exchange().url
         rows.append(
-            _detail_row(day, title_id, available, capture.status, title, capture, "graphql", url)
+            _detail_row(
+                day, title_id, available, capture.status, title, capture, "graphql", url, cause
+            )
         )
     return pl.DataFrame(rows, schema=polars_schema(RawTitlePages))
 
 
-def _read_titles(capture: Capture, imdb: ImdbClient) -> dict[str, tuple[dict | None, Capture]]:
-    """{title id asked: (the title as IMDb sent it, its capture)}."""
+class _DetailsFetch:
+    """Today's `titles` batches. A batch that IMDb fails in a way a smaller one may get through
+    (`split_cause`: HTTP 413, 502, 503, 504, no answer in time, a body cut short), after the
+    client's usual retries, is split in half and its halves asked, each once, split again when
+    they fail, down to single titles; a title that fails alone is recorded with its cause. Every
+    request is archived: batch-001, its halves batch-001a and batch-001b, theirs batch-001aa…
+    (sorted by name, they come in the order asked)."""
+
+    def __init__(self, imdb: ImdbClient, archive: PageArchive, day: date, total: int) -> None:
+        self.imdb, self.archive, self.day, self.total = imdb, archive, day, total
+        self.found: Found = {}
+        self.failed_in_a_row = 0
+
+    def titles(self, title_ids: list[str]) -> Found:
+        for index, batch in enumerate(graphql.batches(title_ids, self.imdb.details_batch_size)):
+            self._ask(batch, f"batch-{index + 1:03d}", first=True)
+        return self.found
+
+    def _ask(self, batch: list[str], name: str, first: bool) -> None:
+        where = f"details of {self.day}, {name} ({len(batch)} titles)"
+        try:
+            variables = graphql.details_variables(batch)
+            exchange = self.imdb.graphql(
+                graphql.DETAILS_QUERY, variables, "TitleDetails", retry_splittable=first
+            )
+        except NoAnswerError as error:
+            exchange = error.exchange
+        except (ImdbError, ValueError) as error:
+            raise dg.Failure(f"{where}: {error}") from None
+        capture = self.archive.store(GRAPHQL_TITLES, self.day, name, exchange)
+        cause = split_cause(exchange)
+        if cause is None:
+            try:
+                self.found.update(_read_titles(capture, self.imdb))
+            except AnswerError as error:
+                raise dg.Failure(
+                    f"{where}: {error}; IMDb's answer is kept at {capture.path}"
+                ) from None
+            self.failed_in_a_row = 0
+        elif len(batch) > 1:
+            half = (len(batch) + 1) // 2
+            log.warning(f"IMDb: {where}: {cause}; asking its halves ({half} + {len(batch) - half})")
+            self._ask(batch[:half], name + "a", first=False)
+            self._ask(batch[half:], name + "b", first=False)
+        else:
+            log.warning(f"IMDb: {where}: {cause}; {batch[0]} is recorded unavailable")
+            self.found[batch[0]] = (None, capture, cause)
+            self.failed_in_a_row += 1
+            if self.failed_in_a_row >= FAILED_ALONE_IN_A_ROW:
+                raise dg.Failure(
+                    f"details of {self.day}: IMDb failed {self.failed_in_a_row} titles in a row "
+                    f"even asked alone ({cause}), answering nothing between: it is failing, not "
+                    f"the batch size, so {self.total - len(self.found):,} of the day's "
+                    f"{self.total:,} titles are left unread and none is loaded. Try the day again "
+                    f"later (`imdb-warehouse refresh`); the answers are kept under "
+                    f"{self.archive.folder(GRAPHQL_TITLES, self.day)}"
+                )
+
+
+def _check_most_answered(day: date, title_ids: list[str], found: Found, archive: PageArchive):
+    """The day fails when most of its titles failed even asked alone."""
+    failed = [t for t in title_ids if found[t][2] is not None]
+    if 2 * len(failed) > len(title_ids):
+        causes = ", ".join(sorted({str(found[t][2]) for t in failed}))
+        raise dg.Failure(
+            f"details of {day}: {len(failed):,} of the day's {len(title_ids):,} titles failed "
+            f"even asked alone ({causes}): IMDb is failing, and none was loaded. Try the day "
+            f"again later (`imdb-warehouse refresh`); the answers are kept under "
+            f"{archive.folder(GRAPHQL_TITLES, day)}"
+        )
+
+
+def _read_titles(capture: Capture, imdb: ImdbClient) -> Found:
+    """{title id asked: (the title as IMDb sent it, its capture, None)}."""
     try:
         _check_exchange(capture, imdb)
         asked = capture.request_body["variables"]["ids"]
@@ -376,20 +452,27 @@ def _read_titles(capture: Capture, imdb: ImdbClient) -> dict[str, tuple[dict | N
         ) from None
     except GraphQLAnswerError as error:
         raise AnswerError(f"IMDb answered with errors: {error}") from None
-    return {title_id: (title, capture) for title_id, title in zip(asked, titles, strict=True)}
+    return {title_id: (title, capture, None) for title_id, title in zip(asked, titles, strict=True)}
 
 
 def _archived_titles(
     imdb: ImdbClient, archive: PageArchive, day: date, title_ids: list[str]
-) -> dict[str, tuple[dict | None, Capture]]:
-    """A past day's titles from its archived batches, the newest loadable answer of each."""
-    found: dict[str, tuple[dict | None, Capture]] = {}
+) -> Found:
+    """A past day's titles from its archived batches, the newest loadable answer of each; a
+    title in none, whose request failed even alone, as that failure recorded it."""
+    found: Found = {}
+    failed: Found = {}
     for path in archive.captures(GRAPHQL_TITLES, day):
+        capture = read_capture(path)
         try:
-            for title_id, answer in _read_titles(read_capture(path), imdb).items():
+            for title_id, answer in _read_titles(capture, imdb).items():
                 found.setdefault(title_id, answer)
-        except AnswerError:
-            continue  # a failed capture: an older one may hold the titles
+        except AnswerError:  # a failed capture: an older one may hold the titles
+            asked = capture.request_body.get("variables", {}).get("ids") or []
+            cause = split_cause(capture.exchange())
+            if len(asked) == 1 and cause is not None:
+                failed.setdefault(asked[0], (None, capture, cause))
+    found = {**failed, **found}
     missing = [t for t in title_ids if t not in found]
     if missing:
         raise dg.Failure(

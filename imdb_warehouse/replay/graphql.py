@@ -10,9 +10,10 @@ genre. The faults that change an answer's content are applied here; the HTTP one
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 from typing import Any
 
-from graphql import GraphQLError, build_schema, graphql_sync
+from graphql import GraphQLError, GraphQLSchema, build_schema, graphql_sync
 
 from imdb_warehouse.imdb.genres import IMDB_GENRES
 from imdb_warehouse.imdb.graphql import MAX_IDS, SCHEMA_PATH
@@ -23,15 +24,28 @@ DISCLAIMER = (
     "allowed. For limited non-commercial use of this API, you must get permission from IMDb."
 )
 VALID_ID = re.compile(r"^tt\d{7,9}$")
-DRIFTED_FIELD = ("titleText: TitleText", "primaryTitleText: TitleText")  # the `drift` fault
-
 SDL = SCHEMA_PATH.read_text()
 SCHEMA = build_schema(SDL)
-DRIFTED_SCHEMA = build_schema(SDL.replace(*DRIFTED_FIELD))
 
 
-def execute(catalogue: Catalogue, day: date, request: Any, fault: str | None) -> dict:
-    """The answer (a JSON object) to a GraphQL request body (already decoded from JSON)."""
+@cache
+def drifted_schema(field: str) -> GraphQLSchema:
+    """The schema after IMDb renamed the `Title` field `field` to `<field>V2` (as its pages
+    moved from principalCredits to principalCreditsV2): queries asking for it are refused."""
+    title = re.search(r"^type Title \{$.*?^\}$", SDL, re.M | re.S)
+    assert title is not None, "schema.graphql has no type Title"
+    block = title.group(0)
+    renamed = re.sub(rf"^(\s+){field}\b", rf"\g<1>{field}V2", block, flags=re.M)
+    if renamed == block:
+        raise ValueError(f"drift: the schema's Title has no field {field!r}")
+    return build_schema(SDL.replace(block, renamed))
+
+
+def execute(
+    catalogue: Catalogue, day: date, request: Any, fault: str | None, drifted: str | None = None
+) -> dict:
+    """The answer (a JSON object) to a GraphQL request body (already decoded from JSON);
+    `drifted` names the field a `drift` fault removes."""
     if fault == "rate-exceeded":
         return _errors([{"message": "Rate exceeded", "code": "INTERNAL_SERVER_ERROR"}])
     if not isinstance(request, dict):
@@ -45,7 +59,7 @@ def execute(catalogue: Catalogue, day: date, request: Any, fault: str | None) ->
         return _errors([{"message": "Must provide query string.", "code": "BAD_REQUEST"}])
     variables = request.get("variables")
     result = graphql_sync(
-        DRIFTED_SCHEMA if fault == "drift" else SCHEMA,
+        drifted_schema(drifted or "titleText") if fault == "drift" else SCHEMA,
         query,
         root_value=_Root(catalogue, day, fault),
         variable_values=variables if isinstance(variables, dict) else None,

@@ -193,6 +193,13 @@ def _operation_name(request) -> str:
     return match.group(1) if match else "anonymous"
 
 
+def _title_ids(request) -> list[str]:
+    """The title ids a GraphQL request asks about (the `ids` of `titles`), else none."""
+    variables = request.get("variables") if isinstance(request, dict) else None
+    ids = variables.get("ids") if isinstance(variables, dict) else None
+    return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -273,8 +280,10 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "429":
             headers = {"Retry-After": str(math.ceil(fault.delay))}
             return _Response(429, _message_page("Too Many Requests"), headers=headers)
-        if kind in ("503", "504"):
-            return _Response(int(kind), _message_page(HTTPStatus(int(kind)).phrase))
+        if kind in ("413", "503", "504", "batch-504"):
+            status = int(kind.removeprefix("batch-"))
+            wait = {"Retry-After": str(math.ceil(fault.delay))} if fault.seconds is not None else {}
+            return _Response(status, _message_page(HTTPStatus(status).phrase), headers=wait)
         if kind == "challenge":
             headers = {"x-amzn-waf-action": "challenge"}
             return _Response(202, pages.challenge_page(), headers=headers)
@@ -318,7 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer = {"errors": [{"message": f"the body is not JSON: {error}"}]}
             return None, None, _Response(400, json.dumps(answer), JSON)
         operation = _operation_name(request)
-        fault = replay._faults.choose(f"/graphql/{operation}", operation)
+        fault = replay._faults.choose(f"/graphql/{operation}", operation, _title_ids(request))
         if (response := self._http_fault(fault)) is not None:
             return fault, operation, response
         kind = fault.kind if fault else None
@@ -327,6 +336,7 @@ class _Handler(BaseHTTPRequestHandler):
             replay.today(),
             request,
             kind if kind in ANSWER_FAULTS else None,
+            drifted=fault.drifted_field if fault else None,
         )
         return (
             fault,
@@ -349,7 +359,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         title_match = TITLE_PATH.match(split.path)
         is_search = split.path in SEARCH_PATHS
-        fault = replay._faults.choose(self.path, "search" if is_search else "title")
+        ids = [title_match.group(1)] if title_match else []
+        fault = replay._faults.choose(self.path, "search" if is_search else "title", ids)
         if (response := self._http_fault(fault)) is not None:
             return fault, None, response
         kind = fault.kind if fault else None

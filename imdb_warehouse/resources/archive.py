@@ -7,7 +7,8 @@ time, beside the captures before it, and the raw rows name the capture they were
 
 Pages (`search`, `title`) are kept as IMDb sent them; a GraphQL exchange (`graphql/lists`,
 `graphql/titles`) as a JSON envelope of the request (endpoint, query, variables, the headers
-that matter: never a key or a signature) and the response (status, headers, body as sent).
+that matter: never a key or a signature) and the response (status, headers, body as sent; or,
+when no answer came, status 0 and the `problem`: a timeout, a body cut short).
 Files named without a time (`<name>.html.gz`) are the captures of earlier versions: the oldest.
 """
 
@@ -61,6 +62,7 @@ class Capture:
             response_headers=response["headers"],
             request_body=request["body"],
             attempts=response.get("attempts", 1),
+            problem=response.get("problem"),
         )
 
 
@@ -81,6 +83,7 @@ def envelope(exchange: Exchange) -> dict:
             "status": exchange.status,
             "headers": exchange.response_headers,
             "attempts": exchange.attempts,
+            **({"problem": exchange.problem} if exchange.problem else {}),
             **body,
         },
     }

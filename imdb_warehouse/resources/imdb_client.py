@@ -4,8 +4,10 @@ Every request, first tries and retries alike, passes one gate: one at a time, an
 than `min_interval_seconds` after the previous one ended. Answers worth trying again (429, 5xx,
 timeouts, truncated bodies, GraphQL errors such as "Rate exceeded" inside HTTP 200) are retried
 under urllib3's `Retry` policy: exponential backoff, honouring `Retry-After` up to
-`max_retry_after_seconds`, each wait logged. Steps that use the client share the Dagster pool
-`imdb` (limit 1), so runs never overlap requests either.
+`max_retry_after_seconds`, each wait logged. A caller that will ask smaller instead (the
+halves of a details batch) passes `retry_splittable=False`: the failures a smaller request may
+get through (`split_cause`) then come back at once. Steps that use the client share the Dagster
+pool `imdb` (limit 1), so runs never overlap requests either.
 
 The licensed endpoint (IMDb API on AWS Data Exchange) is used when IMDB_API_KEY is set: every
 request carries the key and the subscription's ids, and is signed with AWS SigV4 by botocore
@@ -36,6 +38,8 @@ SOURCES = ("graphql", "html")
 REDIRECTS = (301, 302, 303, 307, 308)
 UNAVAILABLE = (404, 410)
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+# Failures a smaller request may get through: the caller may split the request instead.
+SPLIT_STATUSES = (413, 502, 503, 504)
 # What an archived exchange keeps of the headers: never a key, a signature or a token.
 KEPT_REQUEST_HEADERS = (
     "Content-Type", "Referer", "User-Agent", "x-imdb-user-country", "x-imdb-user-language",
@@ -68,6 +72,27 @@ class Exchange:
     response_headers: dict[str, str] = field(default_factory=dict)
     request_body: dict | None = None  # a GraphQL request: query, variables, operationName
     attempts: int = 1  # tries it took (the earlier ones were worth trying again)
+    problem: str | None = None  # no answer came (status 0): why, e.g. a timeout
+
+
+class NoAnswerError(ImdbError):
+    """No answer came (a timeout, a body cut short), after the tries allowed; `exchange` is
+    the request with status 0 and the problem, for the archive to keep."""
+
+    def __init__(self, message: str, exchange: Exchange) -> None:
+        super().__init__(message)
+        self.exchange = exchange
+
+
+def split_cause(exchange: Exchange) -> str | None:
+    """Why a smaller request may get through where this one failed (HTTP 413, 502, 503, 504,
+    no answer in time, a body cut short), or None."""
+    if exchange.problem:
+        return exchange.problem
+    if exchange.status in SPLIT_STATUSES:
+        tries = f" after {exchange.attempts} tries" if exchange.attempts > 1 else ""
+        return f"HTTP {exchange.status}{tries}"
+    return None
 
 
 class ImdbClient(dg.ConfigurableResource):
@@ -170,11 +195,15 @@ class ImdbClient(dg.ConfigurableResource):
 
     # --- GraphQL ---
 
-    def graphql(self, query: str, variables: dict, operation: str) -> Exchange:
+    def graphql(
+        self, query: str, variables: dict, operation: str, *, retry_splittable: bool = True
+    ) -> Exchange:
         """POST a GraphQL request; IMDb's final answer, whatever it says: the caller archives it,
         then reads it (`refusal` when not HTTP 200, else `imdb.graphql.answer_data`). Answers
         worth trying again (429, 5xx, transient GraphQL errors) were retried until they stopped
-        or the tries ran out."""
+        or the tries ran out. With `retry_splittable` False, the failures a smaller request may
+        get through (`split_cause`) are not retried: the caller splits the request instead.
+        NoAnswerError when no answer came."""
         url = self.resolved_graphql_url()
         request_body = {"operationName": operation, "query": query, "variables": variables}
         payload = json.dumps(request_body).encode()
@@ -190,7 +219,19 @@ class ImdbClient(dg.ConfigurableResource):
         else:
             headers["Referer"] = "https://www.imdb.com/"  # the public endpoint's header rule
             sign = None
-        exchange = self._exchange("POST", url, headers, payload, sign=sign, graphql=True)
+        try:
+            exchange = self._exchange(
+                "POST",
+                url,
+                headers,
+                payload,
+                sign=sign,
+                graphql=True,
+                retry_splittable=retry_splittable,
+            )
+        except NoAnswerError as error:
+            error.exchange = replace(error.exchange, request_body=request_body)
+            raise
         return replace(exchange, request_body=request_body)
 
     def _licensed_signer(self, url: str, payload: bytes, headers: dict[str, str]):
@@ -275,8 +316,11 @@ class ImdbClient(dg.ConfigurableResource):
         *,
         sign=None,
         graphql: bool = False,
+        retry_splittable: bool = True,
     ) -> Exchange:
-        """One request, retried while the answer is worth trying again."""
+        """One request, retried while the answer is worth trying again (but for the failures a
+        smaller request may get through, unless `retry_splittable`). NoAnswerError when none
+        came."""
         retry = Retry(
             total=self.max_retries,
             backoff_factor=self.backoff_seconds,
@@ -288,8 +332,9 @@ class ImdbClient(dg.ConfigurableResource):
         )
         while True:
             retry_after = None
+            sent = sign() if sign else headers
             try:
-                exchange = self._attempt(method, url, sign() if sign else headers, payload)
+                exchange = self._attempt(method, url, sent, payload)
                 problem = self._problem(exchange, graphql)
                 if exchange.status in RETRY_STATUSES:
                     retry_after = retry.parse_retry_after(
@@ -306,29 +351,66 @@ class ImdbClient(dg.ConfigurableResource):
                         f"{url}: cannot connect ({reason}); check the network and the URL"
                     ) from None
                 exchange, problem = None, f"no answer within {self.read_timeout_seconds:g} s"
+            tries = len(retry.history) + 1
             if exchange is not None and problem is None:  # a final answer, good or bad
-                return replace(exchange, attempts=len(retry.history) + 1)
+                return replace(exchange, attempts=tries)
+            if not retry_splittable and (exchange is None or exchange.status in SPLIT_STATUSES):
+                self._hold_for(retry_after, url, problem)
+                if exchange is not None:
+                    return replace(exchange, attempts=tries)
+                raise self._no_answer(method, url, sent, problem, tries, f"{url}: {problem}")
             try:
                 retry = retry.increment(method, url, error=ImdbError(problem))
             except MaxRetryError:
                 if exchange is not None:  # the last answer, for the caller to keep and explain
-                    return replace(exchange, attempts=len(retry.history) + 1)
-                raise ImdbError(
+                    return replace(exchange, attempts=tries)
+                raise self._no_answer(
+                    method,
+                    url,
+                    sent,
+                    problem,
+                    tries,
                     f"{url}: {problem}, still after {self.max_retries} retries with backoff; "
-                    "IMDb or the network is failing, try again later"
+                    "IMDb or the network is failing, try again later",
                 ) from None
             if retry_after and retry_after > self.max_retry_after_seconds:
-                raise ImdbError(
-                    f"{url}: {problem}, and IMDb asks to wait {retry_after:g} s (Retry-After), "
-                    f"longer than max_retry_after_seconds ({self.max_retry_after_seconds:g}); "
-                    "try again later"
-                )
+                raise self._wait_too_long(url, problem, retry_after)
             wait = max(retry_after or 0.0, retry.get_backoff_time(), self.interval())
             log.warning(
                 f"IMDb: {url}: {problem}; retry {len(retry.history)} of {self.max_retries} "
                 f"in {wait:.1f} s"
             )
             self._not_before = time.monotonic() + wait
+
+    def _hold_for(self, retry_after: float | None, url: str, problem: str | None) -> None:
+        """A failure not retried still holds the next request for the Retry-After asked."""
+        if not retry_after:
+            return
+        if retry_after > self.max_retry_after_seconds:
+            raise self._wait_too_long(url, problem, retry_after)
+        self._not_before = time.monotonic() + retry_after
+
+    def _wait_too_long(self, url: str, problem: str | None, retry_after: float) -> ImdbError:
+        return ImdbError(
+            f"{url}: {problem}, and IMDb asks to wait {retry_after:g} s (Retry-After), "
+            f"longer than max_retry_after_seconds ({self.max_retry_after_seconds:g}); "
+            "try again later"
+        )
+
+    def _no_answer(
+        self, method: str, url: str, headers: dict, problem: str | None, tries: int, message: str
+    ) -> NoAnswerError:
+        exchange = Exchange(
+            url=url,
+            method=method,
+            status=0,
+            body=b"",
+            fetched_at=self.now().replace(microsecond=0),
+            request_headers=_kept(headers, KEPT_REQUEST_HEADERS),
+            attempts=tries,
+            problem=problem,
+        )
+        return NoAnswerError(message, exchange)
 
     def _problem(self, exchange: Exchange, graphql: bool) -> str | None:
         """Why this answer is worth trying again, or None (a final answer, good or bad)."""
@@ -402,6 +484,10 @@ class ImdbClient(dg.ConfigurableResource):
                 "the AWS credentials (docs/imdb.md)"
             )
         tries = f" after {exchange.attempts} tries with backoff" if exchange.attempts > 1 else ""
+        if exchange.problem:
+            return (
+                f"{url}: {exchange.problem}{tries}; IMDb or the network is failing, try again later"
+            )
         return f"{url}: HTTP {status}{tries}; IMDb is refusing or failing, try again later"
 
     def _read_body(self, url: str, response: requests.Response) -> bytes:

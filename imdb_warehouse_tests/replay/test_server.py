@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from imdb_warehouse.imdb import graphql
 from imdb_warehouse.imdb.urls import search_url, title_url
 from imdb_warehouse.replay.server import Fault, ReplayServer, parse_fault
-from imdb_warehouse_tests.helpers import free_port
+from imdb_warehouse_tests.helpers import free_port, replay_client
 
 DAY = date(2025, 6, 1)
 NEXT_DATA = re.compile(r'<script id="__NEXT_DATA__" type="application/json">(.*?)</script>', re.S)
@@ -171,6 +172,43 @@ def test_truncated_announces_the_whole_body_and_sends_half(replay):
     connection.close()
 
 
+def _titles(replay: ReplayServer, ids: list[str]) -> tuple[int, dict | None]:
+    """A `titles` request of the project's details query, once: the status and answer."""
+    imdb = replay_client(replay, DAY, max_retries=0)
+    exchange = imdb.graphql(graphql.DETAILS_QUERY, {"ids": ids}, "TitleDetails")
+    return exchange.status, json.loads(exchange.body) if exchange.status == 200 else None
+
+
+def test_batch_504_fails_titles_batches_over_max_and_id_picks_the_batches_of_one_title(replay):
+    ids = [f"tt{n:07d}" for n in range(1, 5)]
+    replay.set_faults(["batch-504:max=2"])
+    assert [_titles(replay, ids[:n])[0] for n in (4, 3, 2, 1)] == [504, 504, 200, 200]
+    lists = replay_client(replay, DAY, max_retries=0).graphql(
+        graphql.LIST_QUERY, graphql.list_variables("war"), "GenreList"
+    )
+    assert lists.status == 200  # a list is no batch of titles
+    assert [r.fault for r in replay.requests] == ["batch-504", "batch-504", None, None, None]
+    replay.set_faults([f"413:path=/graphql/TitleDetails,id={ids[1]}"])
+    assert [_titles(replay, batch)[0] for batch in (ids, ids[2:], ids[1:2])] == [413, 200, 413]
+    replay.set_faults([f"404:id={ids[1]}"])
+    assert get(replay, f"/title/{ids[1]}/").status_code == 404
+    assert get(replay, f"/title/{ids[2]}/").status_code == 404  # unknown to the catalogue
+    assert replay.requests[-2].fault == "404" and replay.requests[-1].fault is None
+
+
+def test_drift_refuses_the_field_it_names_as_imdbs_validation_would(replay):
+    replay.set_faults(["drift:field=principalCredits"])
+    status, answer = _titles(replay, ["tt0000001"])
+    assert status == 200 and answer is not None and answer["data"] is None
+    [error] = answer["errors"]
+    assert error["message"].startswith("Cannot query field 'principalCredits' on type 'Title'.")
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    listed = replay_client(replay, DAY).graphql(
+        graphql.LIST_QUERY, graphql.list_variables("war"), "GenreList"
+    )
+    assert "errors" not in json.loads(listed.body)  # the list query does not ask for it
+
+
 def test_challenge_is_a_202_with_the_waf_header_and_no_data(replay):
     replay.set_faults(["challenge"])
     response = get(replay, search_path("war"))
@@ -231,6 +269,11 @@ def test_fault_specs_parse_strictly():
         "429", path="/search/title/?sort=popularity,asc", rate=0.5, seconds=2.0
     )
     assert str(parse_fault("slow:times=3,seconds=2")) == "slow:times=3,seconds=2"
+    assert parse_fault("batch-504:max=60") == Fault("batch-504", max=60)
+    assert str(parse_fault("504:id=tt0133093,path=/graphql/TitleDetails")) == (
+        "504:path=/graphql/TitleDetails,id=tt0133093"
+    )
+    assert parse_fault("drift:field=principalCredits").drifted_field == "principalCredits"
     for bad, message in [
         ("teapot", "unknown fault kind"),
         ("503:colour=red", "unknown fault option"),
@@ -239,6 +282,10 @@ def test_fault_specs_parse_strictly():
         ("503:path=search", "must start with '/'"),
         ("503:times", "not key=value"),
         ("503:times=1,times=2", "given twice"),
+        ("batch-504:max=-1", "max must not be negative"),
+        ("batch-504:max=many", "bad fault option value"),
+        ("503:field=titleText", "only for drift"),
+        ("drift:field=nope", "Title has no field 'nope'"),
     ]:
         with pytest.raises(ValueError, match=message):
             parse_fault(bad)

@@ -11,12 +11,18 @@ import requests
 from imdb_warehouse.imdb import graphql
 from imdb_warehouse.replay.licensed import License
 from imdb_warehouse.replay.server import ReplayServer
-from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
+from imdb_warehouse.resources.imdb_client import (
+    ImdbClient,
+    ImdbError,
+    NoAnswerError,
+    split_cause,
+)
 from imdb_warehouse_tests.helpers import REPLAY_DAY, license_environment, replay_client
 
 DAY = REPLAY_DAY
 SEARCH = "/search/title/?title_type=feature&genres=drama"
 LICENSE = License()
+IDS = ["tt0000001", "tt0000002"]
 
 
 def client(replay: ReplayServer, **overrides) -> ImdbClient:
@@ -121,6 +127,69 @@ def test_a_graphql_error_that_is_not_transient_is_not_retried(replay):
     assert exchange.attempts == 1 and len(replay.requests) == 1
     with pytest.raises(graphql.GraphQLAnswerError, match="Cannot query field 'titleText'"):
         graphql.answer_data(exchange.body)
+
+
+# --- failures a smaller request may get through: the caller splits instead of retrying ---
+
+
+def ask_titles(imdb: ImdbClient, ids: list[str], **options):
+    return imdb.graphql(graphql.DETAILS_QUERY, {"ids": ids}, "TitleDetails", **options)
+
+
+@pytest.mark.parametrize("fault", ["504", "503", "batch-504"])
+def test_a_failure_worth_splitting_is_returned_at_once_when_the_caller_splits(replay, fault):
+    replay.set_faults([fault])
+    exchange = ask_titles(client(replay), IDS)
+    assert (exchange.status, exchange.attempts, len(replay.requests)) == (int(fault[-3:]), 3, 3)
+    replay.reset()
+    exchange = ask_titles(client(replay), IDS, retry_splittable=False)
+    assert (exchange.status, exchange.attempts, len(replay.requests)) == (int(fault[-3:]), 1, 1)
+    assert split_cause(exchange) == f"HTTP {fault[-3:]}"
+
+
+def test_a_413_is_never_retried_at_the_same_size(replay):
+    replay.set_faults(["413"])
+    exchange = ask_titles(client(replay), IDS)
+    assert (exchange.status, exchange.attempts, statuses(replay)) == (413, 1, [413])
+    assert split_cause(exchange) == "HTTP 413"
+
+
+def test_the_caller_splitting_still_gets_429s_retried_and_retry_after_honoured(replay):
+    replay.set_faults(["429:times=1,seconds=1"])
+    exchange = ask_titles(client(replay, min_interval_seconds=0), IDS, retry_splittable=False)
+    assert exchange.status == 200 and statuses(replay) == [429, 200]
+    assert gaps(replay)[0] >= 0.95
+    replay.reset()
+    replay.set_faults(["503:times=1,seconds=1"])  # not retried, but the next request waits
+    imdb = client(replay, min_interval_seconds=0)
+    assert ask_titles(imdb, IDS, retry_splittable=False).status == 503
+    assert ask_titles(imdb, IDS[:1], retry_splittable=False).status == 200
+    assert gaps(replay)[0] >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("fault", "problem"),
+    [("slow:seconds=1", "no answer within 0.5 s"), ("truncated", "the answer was cut short")],
+)
+def test_no_answer_gives_the_request_for_the_archive_to_keep(replay, tmp_path, fault, problem):
+    from imdb_warehouse.resources.archive import PageArchive, read_capture
+
+    replay.set_faults([fault])
+    with pytest.raises(NoAnswerError, match=problem) as raised:
+        ask_titles(client(replay), IDS, retry_splittable=False)
+    assert len(replay.requests) == 1
+    exchange = raised.value.exchange
+    assert (exchange.status, exchange.body, exchange.problem) == (0, b"", problem)
+    assert exchange.request_body["variables"] == {"ids": IDS}
+    assert split_cause(exchange) == problem
+    kept = PageArchive(root=str(tmp_path)).store("graphql/titles", DAY, "batch-001a", exchange)
+    again = read_capture(kept.path).exchange()
+    assert (again.status, again.problem, again.request_body) == (0, problem, exchange.request_body)
+    assert problem in client(replay).refusal(again)
+    replay.reset()
+    with pytest.raises(NoAnswerError, match=f"{problem}, still after 2 retries"):
+        ask_titles(client(replay), IDS)
+    assert len(replay.requests) == 3
 
 
 # --- the public endpoint's header rule ---
