@@ -15,6 +15,7 @@ runs without the daemon).
 import json
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from functools import partial
 
 import dagster as dg
 import requests
@@ -222,10 +223,13 @@ def refresh_in_process(
     release_dead_runs(instance)
     open_days(instance, [day + timedelta(days=n) for n in range(((last or day) - day).days + 1)])
     process = {IN_PROCESS_TAG: "true", **owner_tags()}
+
+    def nth_day_run(n: int) -> dict:  # asked when it starts: the calendar joins the first only
+        return day_runs(day, genres, PostgresResource(), last)[n]
+
     day_runs_made = len(day_chunks(day, last or day)) * len(genre_blocks(genres))
     runs: list[tuple[dg.UnresolvedAssetJobDefinition, Callable[[], dict | None]]] = [
-        (day_job, lambda n=n: day_runs(day, genres, PostgresResource(), last)[n])
-        for n in range(day_runs_made)
+        (day_job, partial(nth_day_run, n)) for n in range(day_runs_made)
     ]
     runs.append((views_job, lambda: {} if views_needed(PostgresResource(), instance) else None))
     if report:

@@ -242,7 +242,7 @@ def _parts(
 ) -> list[dict[str, str]]:
     if isinstance(partitions_def, dg.MultiPartitionsDefinition):
         return [
-            partitions_def.get_partition_key_from_str(key).keys_by_dimension
+            dict(partitions_def.get_partition_key_from_str(key).keys_by_dimension)
             for key in partition_keys
         ]
     return [{"": key} for key in partition_keys]

@@ -19,7 +19,7 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
 from imdb_warehouse.resources.errors import WarehouseError
-from imdb_warehouse.resources.partition_slices import Params
+from imdb_warehouse.resources.partition_slices import Params, StaticCondition
 from imdb_warehouse.resources.pg_types import copy_frame
 from imdb_warehouse.resources.storage import TableSpec
 from imdb_warehouse.resources.table_ddl import prepare_table, remember_schema
@@ -82,7 +82,7 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
     names = sql.SQL(", ").join(map(sql.Identifier, frame.columns))
     shared = spec.partitions.membership_column(frame.schema) if spec.partitions else None
     if spec.storage.write_mode == "replace" and shared is not None:
-        _leave_partitions(conn, spec, frame.schema, shared.column)
+        _leave_partitions(conn, spec, frame.schema, shared)
         _upsert(conn, spec, names, frame, shared.column)
     elif spec.storage.write_mode == "replace":
         params = Params()
@@ -103,12 +103,12 @@ def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) 
 
 
 def _leave_partitions(
-    conn: psycopg.Connection, spec: TableSpec, dtypes: pl.Schema, shared: str
+    conn: psycopg.Connection, spec: TableSpec, dtypes: pl.Schema, shared: StaticCondition
 ) -> None:
     """The run's partitions taken out of the shared rows: a row that no other partition holds
     is deleted, the others keep the rest of their list."""
     assert spec.partitions is not None
-    column = sql.Identifier(shared)
+    column = sql.Identifier(shared.column)
     for box in spec.partitions.boxes:
         for statement in (
             "DELETE FROM {t} WHERE {others} AND {c} <@ {keys}::text[]",
@@ -116,8 +116,10 @@ def _leave_partitions(
             "WHERE k <> ALL({keys}::text[]) ORDER BY k) WHERE {others} AND {c} && {keys}::text[]",
         ):
             params = Params()
-            [keys] = [c.keys for c in box if c.column == shared]
-            others = [c.where(params, dtypes[c.column]) for c in box if c.column != shared]
+            [keys] = [
+                c.keys for c in box if isinstance(c, StaticCondition) and c.column == shared.column
+            ]
+            others = [c.where(params, dtypes[c.column]) for c in box if c.column != shared.column]
             conn.execute(
                 sql.SQL(statement).format(
                     t=spec.ident,

@@ -163,19 +163,14 @@ def _by_genre(sql, genre: str) -> dict[str, list]:
         ("warehouse.bridge_movie_person", "listed_in", "last_seen_date"),
         ("warehouse.bridge_movie_genre", "listed_in", "last_seen_date"),
     ]:
-        held = "{c} = %s" if column == "genre" else "%s = ANY({c})"
-        for side, condition in (("in", held), ("out", f"NOT ({held})")):
-            query = pgsql.SQL(
-                "SELECT * FROM {t} WHERE {d} = %s AND " + condition + " ORDER BY 1, 2, 3"
+        held = pgsql.SQL("{} = %s" if column == "genre" else "%s = ANY({})").format(
+            pgsql.Identifier(column)
+        )
+        for side, condition in (("in", held), ("out", pgsql.SQL("NOT ({})").format(held))):
+            query = pgsql.SQL("SELECT * FROM {} WHERE {} = %s AND {} ORDER BY 1, 2, 3").format(
+                pgsql.Identifier(*table.split(".")), pgsql.Identifier(day), condition
             )
-            rows[f"{table} {side}"] = sql(
-                query.format(
-                    t=pgsql.Identifier(*table.split(".")),
-                    d=pgsql.Identifier(day),
-                    c=pgsql.Identifier(column),
-                ),
-                (FIRST, genre),
-            )
+            rows[f"{table} {side}"] = sql(query, (FIRST, genre))
     return rows
 
 
