@@ -207,3 +207,33 @@ def test_the_days_offered_are_today_and_the_archived_days_in_order(tmp_path, mon
         tick = days_open(dg.build_sensor_context(instance=instance))
         assert "IMDB_WAREHOUSE_TODAY" in tick.skip_message and "2025-13-01" in tick.skip_message
         assert len(offered(instance)) == 4
+
+
+def test_a_days_run_records_a_materialization_per_table_and_genre_and_no_more(environment):
+    """The genre grid needs one materialization per (table, day, genre) with its row count;
+    the large metadata (column schema, column lineage) goes once per table and run."""
+    from imdb_warehouse.partitions import GENRES
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        [day, _views] = refresh_in_process(DAY, GENRES, instance=instance, report=False)
+        assert day.success
+        events = [e.dagster_event for e in instance.all_logs(day.run_id) if e.dagster_event]
+    materialized = [e for e in events if e.is_step_materialization]
+    partitioned = [e for e in materialized if e.asset_key in DAY_ASSETS]
+    assert len(partitioned) == len(DAY_ASSETS) * len(GENRES)
+    assert {(e.asset_key, e.partition) for e in partitioned} == {
+        (key, f"{DAY}|{genre}") for key in DAY_ASSETS for genre in GENRES
+    }
+    for event in partitioned:
+        metadata = event.step_materialization_data.materialization.metadata
+        assert isinstance(metadata["dagster/row_count"].value, int)
+    for key in DAY_ASSETS:  # the large entries: on the table's latest materialization only
+        mine = [e for e in partitioned if e.asset_key == key]
+        carrying = [
+            e
+            for e in mine
+            if "dagster/column_schema" in e.step_materialization_data.materialization.metadata
+        ]
+        assert carrying == mine[-1:], key
+    per_partition = {e.event_type_value for e in events if e.partition}
+    assert per_partition <= {"ASSET_MATERIALIZATION", "ASSET_MATERIALIZATION_PLANNED"}
