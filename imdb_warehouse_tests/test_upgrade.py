@@ -85,7 +85,9 @@ class OldReplay:
         )  # fmt: skip
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
-        assert line.startswith("replay: serving IMDb"), line
+        if not line.startswith("replay: serving IMDb"):
+            self.stop()
+            pytest.fail(f"the old version's replay did not start: {line}")
 
     def set_day(self, day: date) -> None:
         request = urllib.request.Request(
