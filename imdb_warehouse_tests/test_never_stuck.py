@@ -162,11 +162,12 @@ import sys
 from datetime import date
 import dagster as dg
 from imdb_warehouse.definitions import defs
-from imdb_warehouse.partitions import open_days
+from imdb_warehouse.partitions import open_days, range_tags
+day = date.fromisoformat(sys.argv[1])
 with dg.DagsterInstance.get() as instance:
-    open_days(instance, [date.fromisoformat(sys.argv[1])])
+    open_days(instance, [day])
     defs.resolve_job_def("refresh_day").execute_in_process(
-        instance=instance, partition_key=sys.argv[1], raise_on_error=False
+        instance=instance, tags=range_tags(day, day), raise_on_error=False
     )
 """
 
