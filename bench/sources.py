@@ -23,6 +23,7 @@ from imdb_warehouse.replay.server import ReplayServer
 FIRST_DAY = date(2025, 6, 1)
 STEADY_DAYS = [FIRST_DAY + timedelta(days=n) for n in (1, 2, 3)]
 GOAL_REQUESTS = 30
+WALL_SLACK_SECONDS = 15  # beyond the requests' spacing: a day's 22 genre partitions in one run
 SOURCES = ("graphql", "html")
 # A steady day while IMDb answers 504 to every `titles` batch of more than 60 titles.
 LARGEST_ANSWERED = 60
@@ -66,8 +67,8 @@ def run(admin_url: str) -> list[Figure]:
                 "refresh_wall_at_interval_1s" + ("" if source == "graphql" else f"_{source}"),
                 wall,
                 "s",
-                f"≤ {asked} requests × 1 s + 10 s",
-                wall <= asked + 10,
+                f"≤ {asked} requests × 1 s + {WALL_SLACK_SECONDS} s",
+                wall <= asked + WALL_SLACK_SECONDS,
             )
         )
     return figures
