@@ -1,7 +1,7 @@
 """The Dagster UI in a real headless browser (Playwright driving Debian's chromium).
 
-The webserver and daemon run as `make dev` starts them, against a warehouse that holds a
-refreshed day. Screenshots go to test-artifacts/ui/.
+The webserver and daemon run as `make dev` starts them, against a warehouse that holds a genre
+of yesterday and one of today, each refreshed by the CLI. Screenshots go to test-artifacts/ui/.
 """
 
 import json
@@ -326,7 +326,11 @@ def test_the_partitions_tab_shows_days_by_genres_and_the_ui_runs_a_genre_or_a_da
                 pgsql.Identifier("warehouse", table), pgsql.Identifier(column)
             )
             assert conn.execute(query, [today]).fetchone()[0] > 0, table
-    assert {genre for day, genre in _lists(ui.database_url) if day == today} == set(GENRES)
+    final = _lists(ui.database_url)
+    assert {genre for day, genre in final if day == today} == set(GENRES)
+    assert {key: rows for key, rows in final.items() if key[0] == yesterday} == {
+        key: rows for key, rows in lists.items() if key[0] == yesterday
+    }  # today's runs never rewrote yesterday's list
 
 
 def _launch(page, base: str, day: date, genre: str | None) -> list[dict]:
@@ -336,28 +340,48 @@ def _launch(page, base: str, day: date, genre: str | None) -> list[dict]:
     before = {run["runId"] for run in _runs(base)}
     page.get_by_role("button", name="Materialize all…").first.click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_text("Select a partition or create one").first.click()  # the day
-    menu = page.get_by_role("menu")
+    menu = _open_menu(page, dialog.get_by_text("Select a partition or create one").first)  # day
     menu.get_by_text("Select all (2)").wait_for()  # the days offered: those archived, only
     if genre is None:
         page.screenshot(path=ARTIFACTS / "days_offered.png")
     menu.get_by_title(day.isoformat(), exact=True).click()
-    page.keyboard.press("Escape")
+    _close(page, menu)
     if genre is None:
         dialog.get_by_role("button", name="All", exact=True).last.click()  # every genre
         dialog.get_by_text("22 partitions", exact=True).wait_for()
         launch = "Launch backfill"
     else:
-        dialog.get_by_text("Select a partition or create one").click()
+        menu = _open_menu(page, dialog.get_by_text("Select a partition or create one"))
         page.get_by_placeholder("Filter partitions").fill(genre)  # the menu shows a few only
-        page.get_by_role("menu").get_by_title(genre, exact=True).click()
-        page.keyboard.press("Escape")
+        menu.get_by_title(genre, exact=True).click()
+        _close(page, menu)
         dialog.get_by_text("1 partition", exact=True).wait_for()
         launch = "Launch 1 run"
     page.screenshot(path=ARTIFACTS / f"launch_{genre or 'day'}.png")
     dialog.get_by_role("button", name=launch).click()
     dialog.wait_for(state="hidden")
     return _new_runs(base, before, backfill=genre is None)
+
+
+def _open_menu(page, picker):
+    """The menu of a partition picker, clicked open (again while the dialog, still loading its
+    partitions, closes it)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    menu = page.get_by_role("menu").filter(has_text="Select all").first  # nested: the outer
+    for _ in range(3):
+        picker.click()
+        try:
+            menu.wait_for(timeout=5_000)
+            return menu
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the partition picker did not open")
+
+
+def _close(page, menu) -> None:
+    page.keyboard.press("Escape")
+    menu.wait_for(state="hidden")  # gone, before another picker opens
 
 
 def _runs(base: str) -> list[dict]:
