@@ -21,12 +21,14 @@ $(VENV)/.installed: pyproject.toml uv.lock
 		--extra dev --compile-bytecode --python $(BIN)/python
 	touch $@
 
+# two workers, a test module each at a time (a module shares its servers and runs)
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # the suites without a browser, services, killed processes or the bench: a developer's loop
 test-fast: install
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 lint: install $(DEV_DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff check .

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow  # a daemon, waiting for its minute
 PROJECT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)  # the daemon is the point
 def test_the_daemon_runs_the_days_schedule_as_one_run_of_every_genre(
     database_url, tmp_path, monkeypatch
 ):
