@@ -21,7 +21,7 @@ from imdb_warehouse import tables
 from imdb_warehouse.assets import warehouse as wh
 from imdb_warehouse.assets.checks import sql_results
 from imdb_warehouse.imdb.genres import IMDB_GENRES
-from imdb_warehouse.partitions import day_partitions
+from imdb_warehouse.partitions import day_genre_partitions
 from imdb_warehouse.resources import PostgresPolarsIOManager, PostgresResource
 from imdb_warehouse.resources.storage import table_spec
 from imdb_warehouse.resources.table_writes import write_frame
@@ -53,9 +53,12 @@ class Day:
             movies = rng.sample(range(lowest, pool + 1), per_list)
             for rank, movie in enumerate(movies, start=1):
                 rows.append((genre, rank, movie))
-        listed = {movie for _, _, movie in rows}
+        listed: dict[int, list[str]] = {}
+        for genre, _, movie in rows:
+            listed.setdefault(movie, []).append(genre)
         self.rankings = _rankings(day, rows, rng)
-        self.details = _details(day, sorted(listed & new if new else listed), rng)
+        read = sorted(listed.keys() & new if new else listed)
+        self.details = _details(day, {movie: sorted(listed[movie]) for movie in read}, rng)
 
 
 def _title_id(movie: int) -> str:
@@ -82,16 +85,20 @@ def _rankings(day: date, rows: list, rng: random.Random) -> pl.DataFrame:
     return _frame(values, MovieRankings, n)
 
 
-def _details(day: date, movies: list[int], rng: random.Random) -> pl.DataFrame:
+def _details(day: date, lists: dict[int, list[str]], rng: random.Random) -> pl.DataFrame:
+    """The details of the movies `lists` names, each with the genres whose lists held it."""
+
     def people(movie: int, count: int) -> list[dict]:
         return [
             {"id": f"nm{(movie * 7 + i * 13) % 50_000:07d}", "name": f"Person {i}"}
             for i in range(count)
         ]
 
+    movies = list(lists)
     n = len(movies)
     values = {
         "snapshot_date": [day] * n,
+        "listed_in": list(lists.values()),
         "title_id": [_title_id(m) for m in movies],
         "title": [f"Movie {m}" for m in movies],
         "genres": [["Drama"]] * n,
@@ -114,6 +121,11 @@ def _frame(values: dict, model, n: int) -> pl.DataFrame:
     return pl.DataFrame({c: values.get(c, [None] * n) for c in schema}, schema=schema)
 
 
+def _keys(day: date) -> list[str]:
+    """The day's partitions: every genre's list."""
+    return [f"{day}|{genre}" for genre in GENRES]
+
+
 def _write(
     io_manager: PostgresPolarsIOManager,
     table: tables.Table,
@@ -134,46 +146,50 @@ def _read(
 
 def build_day(io_manager: PostgresPolarsIOManager, day: date) -> None:
     """What the warehouse assets do for one day, without Dagster: read, build, write."""
-    rankings = _read(io_manager, tables.MOVIE_RANKINGS, day_partitions, [day.isoformat()])
-    details = _read(io_manager, tables.TITLE_DETAILS, day_partitions, [day.isoformat()])
-    one_day = [day.isoformat()]
+    rankings = _read(io_manager, tables.MOVIE_RANKINGS, day_genre_partitions, _keys(day))
+    details = _read(io_manager, tables.TITLE_DETAILS, day_genre_partitions, _keys(day))
+    one_day = _keys(day)
     _write(
         io_manager,
         tables.DIM_MOVIE,
         wh.dim_movie_frame(rankings, details, day),
         one_day,
-        day_partitions,
+        day_genre_partitions,
     )
     _write(
-        io_manager, tables.DIM_PERSON, wh.dim_person_frame(details, day), one_day, day_partitions
+        io_manager,
+        tables.DIM_PERSON,
+        wh.dim_person_frame(details, day),
+        one_day,
+        day_genre_partitions,
     )
     _write(
         io_manager,
         tables.BRIDGE_MOVIE_PERSON,
         wh.bridge_movie_person_frame(details, day),
         one_day,
-        day_partitions,
+        day_genre_partitions,
     )
     _write(
         io_manager,
         tables.BRIDGE_MOVIE_GENRE,
         wh.bridge_movie_genre_frame(rankings, day),
         one_day,
-        day_partitions,
+        day_genre_partitions,
     )
     _write(
         io_manager,
         tables.FACT_BOX_OFFICE,
         wh.fact_box_office_frame(details),
         one_day,
-        day_partitions,
+        day_genre_partitions,
     )
     _write(
         io_manager,
         tables.FACT_MOVIE_RANKING,
         wh.fact_movie_ranking_frame(rankings),
-        [day.isoformat()],
-        day_partitions,
+        one_day,
+        day_genre_partitions,
     )
 
 
@@ -188,8 +204,9 @@ def check_day(postgres: PostgresResource, day: date) -> None:
 
 
 def _stage(io_manager: PostgresPolarsIOManager, data: Day) -> None:
-    _write(io_manager, tables.MOVIE_RANKINGS, data.rankings, [data.day.isoformat()], day_partitions)
-    _write(io_manager, tables.TITLE_DETAILS, data.details, [data.day.isoformat()], day_partitions)
+    keys = _keys(data.day)
+    _write(io_manager, tables.MOVIE_RANKINGS, data.rankings, keys, day_genre_partitions)
+    _write(io_manager, tables.TITLE_DETAILS, data.details, keys, day_genre_partitions)
 
 
 def _setup(url: str) -> tuple[PostgresPolarsIOManager, PostgresResource]:
