@@ -121,29 +121,34 @@ def chart_stats_frame(lists: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame
 
 @dataclass(frozen=True)
 class ChartUpdate:
-    """What an update wrote: the rows of each (day, genre) it was given, and the days it
-    recomputed (the later days of those genres too; earlier ones where statistics lacked)."""
+    """What an update did: the rows of each (day, genre) it was given; the days it recomputed
+    (those given, the later days of their genres, earlier ones where statistics lacked) and
+    those it wrote (the days given, and those whose statistics changed)."""
 
     rows: dict[tuple[date, str], int]
     days: list[date]
+    written: list[date]
 
 
 def update_chart_stats(
     postgres: PostgresResource, lists: Sequence[tuple[date, str]]
 ) -> ChartUpdate:
     """Recompute the statistics of the genres of `lists` ((day, genre) pairs) from their first
-    day to the newest day held, in one transaction, and write them over the old ones.
+    day to the newest day held, and write the days given and those whose statistics changed,
+    in one transaction.
 
     From the first day given, or earlier where the statistics of a genre's earlier snapshots
     are missing (a warehouse older than this table, a day whose statistics failed): then from
-    the first snapshot without them."""
+    the first snapshot without them. Only the days that changed are written: a past day read
+    again with the same lists (a reader fixed) costs a read of the later days, not a write."""
     genres = sorted({genre for _, genre in lists}, key=GENRES.index)
+    given = {day for day, _ in lists}
     table = tables.FACT_CHART_STATS
     with postgres.connect() as conn:
         lock_table(conn, table.table_name)  # the state read and the write, under one lock
         exists = conn.execute("SELECT to_regclass($1) IS NOT NULL", [table.table_name]).fetchone()
         held = bool(exists and exists[0])
-        start = _first_day_to_compute(conn, genres, min(day for day, _ in lists), held)
+        start = _first_day_to_compute(conn, genres, min(given), held)
         snapshots = _frame(
             conn,
             f"SELECT {', '.join(LIST_COLUMNS)} FROM warehouse.fact_movie_ranking "  # noqa: S608
@@ -151,22 +156,28 @@ def update_chart_stats(
             [genres, start],
             {c: STATS[c] for c in LIST_COLUMNS},
         )
-        before = _state_before(conn, genres, start) if held else pl.DataFrame(schema=STATS)
+        before, stored = (
+            (_state_before(conn, genres, start), _stored(conn, genres, start))
+            if held
+            else (pl.DataFrame(schema=STATS), pl.DataFrame(schema=STATS))
+        )
         stats = chart_stats_frame(snapshots, before)
-        days = {*snapshots["snapshot_date"], *(day for day, _ in lists)}
-        if held:  # days whose statistics may outlive their list (it was read again)
-            days |= {d for (d,) in conn.execute(_HELD_DAYS, [genres, start]).fetchall()}
-        keys = [partition_key(day, genre) for day in sorted(days) for genre in genres]
+        changed = pl.concat(
+            [
+                stats.join(stored, on=STATS.names(), how="anti", nulls_equal=True),
+                stored.join(stats, on=STATS.names(), how="anti", nulls_equal=True),
+            ]
+        )
+        written = sorted(given | set(changed["snapshot_date"]))
+        keys = [partition_key(day, genre) for day in written for genre in genres]
         spec = table_spec(table.key, table.metadata(), day_genre_partitions, keys)
-        write_frame(conn, spec, stats)
+        write_frame(conn, spec, stats.filter(pl.col("snapshot_date").is_in(written)))
     counts = {(d, g): n for d, g, n in stats.group_by("snapshot_date", "genre").len().iter_rows()}
-    return ChartUpdate({pair: counts.get(pair, 0) for pair in lists}, sorted(days))
-
-
-_HELD_DAYS = (
-    "SELECT DISTINCT snapshot_date FROM warehouse.fact_chart_stats "
-    "WHERE genre = ANY($1) AND snapshot_date >= $2"
-)
+    return ChartUpdate(
+        rows={pair: counts.get(pair, 0) for pair in lists},
+        days=sorted(given | set(snapshots["snapshot_date"])),
+        written=written,
+    )
 
 
 def _first_day_to_compute(
@@ -215,6 +226,17 @@ def _state_before(conn: psycopg.Connection, genres: list[str], start: date) -> p
         ) p ON true
         JOIN warehouse.fact_chart_stats c ON c.genre = g.genre AND c.snapshot_date = p.day
         """,  # noqa: S608 (the model's column names; values are parameters)
+        [genres, start],
+        STATS,
+    )
+
+
+def _stored(conn: psycopg.Connection, genres: list[str], start: date) -> pl.DataFrame:
+    """The statistics held of `genres` from `start` on, before they are recomputed."""
+    return _frame(
+        conn,
+        f"SELECT {', '.join(STATS)} FROM warehouse.fact_chart_stats "  # noqa: S608
+        "WHERE genre = ANY($1) AND snapshot_date >= $2",
         [genres, start],
         STATS,
     )

@@ -227,17 +227,22 @@ def test_day_by_day_on_postgres_gives_the_known_answers_and_a_rebuilt_day_correc
             postgres, {g: {d: m for d, m in h.items() if d <= n} for g, h in HISTORY.items()}
         )
         update = update_chart_stats(postgres, [(day(n), genre) for genre in GENRE_KEYS])
-        assert update.days == [day(n)]
+        assert update.days == update.written == [day(n)]
     held = _held(postgres)
     check_known_answers(held)
     assert held.equals(whole(HISTORY))
+
+    # action's first day read again, the same: its later days are recomputed, not written
+    update = update_chart_stats(postgres, [(day(1), "action")])
+    assert update.days == [day(1), day(2), day(4), day(5)] and update.written == [day(1)]
+    assert _held(postgres).equals(held)
 
     # action's day 2 read again, without b: the run over days 2..5 of action only
     rebuilt = {**HISTORY, "action": {**HISTORY["action"], 2: "ead"}}
     _write_lists(postgres, rebuilt)
     update = update_chart_stats(postgres, [(day(2), "action")])
     assert update.rows == {(day(2), "action"): 3}
-    assert update.days == [day(2), day(4), day(5)]  # action's days from day 2 on
+    assert update.days == update.written == [day(2), day(4), day(5)]  # action's, from day 2
     assert _held(postgres).equals(whole(rebuilt))
 
 
@@ -247,13 +252,13 @@ def test_a_warehouse_older_than_the_statistics_gets_them_all_on_its_next_day(dat
     postgres = PostgresResource(database_url=database_url)
     _warehouse_of(postgres, HISTORY)
     update = update_chart_stats(postgres, [(day(5), genre) for genre in GENRE_KEYS])
-    assert update.days == [day(n) for n in range(1, 6)]
+    assert update.days == update.written == [day(n) for n in range(1, 6)]
     assert update.rows == {(day(5), "action"): 3, (day(5), "adventure"): 2}
     assert _held(postgres).equals(whole(HISTORY))
 
     postgres.query("DELETE FROM warehouse.fact_chart_stats WHERE snapshot_date = $1", [day(4)])
     update = update_chart_stats(postgres, [(day(5), "action")])
-    assert update.days == [day(4), day(5)]
+    assert update.days == update.written == [day(4), day(5)]
     assert (
         _held(postgres)
         .filter(pl.col("genre") == "action")

@@ -319,9 +319,9 @@ VIEWS |= {
         FROM ({MOVIE_POINTS}
         ) p
         JOIN warehouse.dim_movie m USING (movie_key)
-        JOIN warehouse.bridge_movie_person b
-          ON b.movie_key = p.movie_key
-         AND b.last_seen_date = (m.details_scraped_at AT TIME ZONE 'UTC')::date
+        JOIN warehouse.bridge_movie_person b  -- the credits of the latest details read:
+          ON b.movie_key = p.movie_key        -- no credit is seen after it, so >= is =
+         AND b.last_seen_date >= (m.details_scraped_at AT TIME ZONE 'UTC')::date
         JOIN warehouse.dim_person pe ON pe.person_key = b.person_key
         GROUP BY p.period, p.since, p.until, pe.person_id, pe.name, b.role
         """,  # noqa: S608 (this module's constant SQL)

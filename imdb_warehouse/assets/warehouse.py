@@ -292,17 +292,17 @@ def fact_chart_stats(
     Kept incrementally (imdb_warehouse/charts.py): a partition (D, g) reads each movie's latest
     statistics before D, not the whole history. A past day rebuilt changes the later days of
     its genre, so the partition (D, g) recomputes D and every later snapshot of g held, in the
-    same transaction. Those later days lie outside the run's partitions, where the IO manager
-    refuses to write: this asset writes its table itself, with the IO manager's writer
-    (`write_frame`: the same table, keys, indexes and column types), under the table's lock
-    from the read of the state to the write."""
+    same transaction, and writes the days whose statistics changed. Those later days lie
+    outside the run's partitions, where the IO manager refuses to write: this asset writes its
+    table itself, with the IO manager's writer (`write_frame`: the same table, keys, indexes
+    and column types), under the table's lock from the read of the state to the write."""
     update = update_chart_stats(postgres, run_lists(context))
     once = {
         "dagster/table_name": tables.FACT_CHART_STATS.table_name,
         "dagster/column_schema": schemas.column_schema(tables.FACT_CHART_STATS.model),
         "days_recomputed": len(update.days),
         "first_day_recomputed": str(update.days[0]),
-        "last_day_recomputed": str(update.days[-1]),
+        "days_written": len(update.written),
     }
     keys = [partition_key(day, genre) for day, genre in update.rows]
     if len(keys) == 1:

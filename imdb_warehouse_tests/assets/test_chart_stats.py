@@ -107,7 +107,8 @@ def test_day_runs_keep_the_statistics_and_a_rebuilt_past_day_corrects_the_days_a
         if e.asset_key == tables.FACT_CHART_STATS.key
     ]
     assert materialized["dagster/row_count"].value == 50
-    assert materialized["days_recomputed"].value == 2  # the day and the one after it
+    assert materialized["days_recomputed"].value == 2  # the day and the one after it,
+    assert materialized["days_written"].value == 2  # which changed
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks["chart_matches_the_lists"] and checks["referential_integrity"]
     stats = held(sql)
