@@ -16,9 +16,11 @@ held, in one transaction (`update_chart_stats`).
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import polars as pl
 import psycopg
+from psycopg import sql
 
 from imdb_warehouse import tables
 from imdb_warehouse.partitions import GENRES, day_genre_partitions, partition_key
@@ -149,15 +151,10 @@ def update_chart_stats(
         exists = conn.execute("SELECT to_regclass($1) IS NOT NULL", [table.table_name]).fetchone()
         held = bool(exists and exists[0])
         start = _first_day_to_compute(conn, genres, min(given), held)
-        snapshots = _frame(
-            conn,
-            f"SELECT {', '.join(LIST_COLUMNS)} FROM warehouse.fact_movie_ranking "  # noqa: S608
-            "WHERE genre = ANY($1) AND snapshot_date >= $2",
-            [genres, start],
-            {c: STATS[c] for c in LIST_COLUMNS},
-        )
+        read = partial(_read, postgres, conn, genres, start)
+        snapshots = read(_LISTS, pl.Schema({c: STATS[c] for c in LIST_COLUMNS}))
         before, stored = (
-            (_state_before(conn, genres, start), _stored(conn, genres, start))
+            (read(_STATE_BEFORE, STATS), read(_STORED, STATS))
             if held
             else (pl.DataFrame(schema=STATS), pl.DataFrame(schema=STATS))
         )
@@ -202,48 +199,54 @@ def _first_day_to_compute(
     return min(start, given) if start else given
 
 
-def _state_before(conn: psycopg.Connection, genres: list[str], start: date) -> pl.DataFrame:
-    """Each genre's rows of its last snapshot before `start`, and the latest row before
-    `start` of every movie its lists hold from `start` on."""
-    columns = ", ".join(f"c.{name}" for name in STATS)
-    return _frame(
-        conn,
-        f"""
-        WITH listed AS (
-            SELECT DISTINCT genre, movie_key FROM warehouse.fact_movie_ranking
-            WHERE genre = ANY($1) AND snapshot_date >= $2
-        )
-        SELECT {columns} FROM listed l CROSS JOIN LATERAL (
-            SELECT * FROM warehouse.fact_chart_stats c
-            WHERE c.movie_key = l.movie_key AND c.genre = l.genre AND c.snapshot_date < $2
-            ORDER BY c.snapshot_date DESC LIMIT 1
-        ) c
-        UNION
-        SELECT {columns} FROM unnest($1::text[]) AS g(genre)
-        JOIN LATERAL (
-            SELECT max(p.snapshot_date) AS day FROM warehouse.fact_chart_stats p
-            WHERE p.genre = g.genre AND p.snapshot_date < $2
-        ) p ON true
-        JOIN warehouse.fact_chart_stats c ON c.genre = g.genre AND c.snapshot_date = p.day
-        """,  # noqa: S608 (the model's column names; values are parameters)
-        [genres, start],
-        STATS,
+# What an update reads: the lists of its genres from its first day on; each genre's rows of its
+# last snapshot before that day, and the latest row before it of every movie its lists hold
+# from it on (the state); the statistics held from that day on (to write only what changed).
+_LISTS = """
+    SELECT {columns} FROM warehouse.fact_movie_ranking c
+    WHERE c.genre = ANY({genres}) AND c.snapshot_date >= {start}
+"""
+_STATE_BEFORE = """
+    WITH listed AS (
+        SELECT DISTINCT genre, movie_key FROM warehouse.fact_movie_ranking
+        WHERE genre = ANY({genres}) AND snapshot_date >= {start}
     )
+    SELECT {columns} FROM listed l CROSS JOIN LATERAL (
+        SELECT * FROM warehouse.fact_chart_stats c
+        WHERE c.movie_key = l.movie_key AND c.genre = l.genre AND c.snapshot_date < {start}
+        ORDER BY c.snapshot_date DESC LIMIT 1
+    ) c
+    UNION
+    SELECT {columns} FROM unnest({genres}::text[]) AS g(genre)
+    JOIN LATERAL (
+        SELECT max(p.snapshot_date) AS day FROM warehouse.fact_chart_stats p
+        WHERE p.genre = g.genre AND p.snapshot_date < {start}
+    ) p ON true
+    JOIN warehouse.fact_chart_stats c ON c.genre = g.genre AND c.snapshot_date = p.day
+"""
+_STORED = """
+    SELECT {columns} FROM warehouse.fact_chart_stats c
+    WHERE c.genre = ANY({genres}) AND c.snapshot_date >= {start}
+"""
 
 
-def _stored(conn: psycopg.Connection, genres: list[str], start: date) -> pl.DataFrame:
-    """The statistics held of `genres` from `start` on, before they are recomputed."""
-    return _frame(
-        conn,
-        f"SELECT {', '.join(STATS)} FROM warehouse.fact_chart_stats "  # noqa: S608
-        "WHERE genre = ANY($1) AND snapshot_date >= $2",
-        [genres, start],
-        STATS,
-    )
-
-
-def _frame(
-    conn: psycopg.Connection, query: str, params: list, schema: pl.Schema | dict
+def _read(
+    postgres: PostgresResource,
+    conn: psycopg.Connection,
+    genres: list[str],
+    start: date,
+    query: str,
+    schema: pl.Schema,
 ) -> pl.DataFrame:
-    rows = conn.execute(query, params).fetchall()
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    """The rows of `query`, its columns those of `schema`, read through ADBC as the IO manager
+    reads (a rebuild of an old day reads every later day: ~10× faster than row by row), with
+    the values bound client-side. Outside the update's transaction, but under its lock: no
+    other update can write the table before the update's own write."""
+    text = sql.SQL(query).format(
+        columns=sql.SQL(", ").join(sql.Identifier("c", name) for name in schema),
+        genres=sql.Literal(genres),
+        start=sql.Literal(start),
+    )
+    frame = pl.from_arrow(postgres.fetch_arrow(text.as_string(conn)))
+    assert isinstance(frame, pl.DataFrame)  # a query reads as a frame, never a series
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())

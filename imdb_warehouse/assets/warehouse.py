@@ -13,7 +13,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from imdb_warehouse import schemas, tables
+from imdb_warehouse import tables
 from imdb_warehouse.charts import update_chart_stats
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG, IMDB_GENRES, MOVIE_GENRES
 from imdb_warehouse.partitions import partition_days, partition_key, run_lists
@@ -297,22 +297,17 @@ def fact_chart_stats(
     table itself, with the IO manager's writer (`write_frame`: the same table, keys, indexes
     and column types), under the table's lock from the read of the state to the write."""
     update = update_chart_stats(postgres, run_lists(context))
-    once = {
-        "dagster/table_name": tables.FACT_CHART_STATS.table_name,
-        "dagster/column_schema": schemas.column_schema(tables.FACT_CHART_STATS.model),
-        "days_recomputed": len(update.days),
-        "first_day_recomputed": str(update.days[0]),
-        "days_written": len(update.written),
-    }
-    keys = [partition_key(day, genre) for day, genre in update.rows]
-    if len(keys) == 1:
-        return dg.MaterializeResult(
-            metadata={"dagster/row_count": next(iter(update.rows.values())), **once}
-        )
-    # a run of several partitions: each its own row count, the large entries with the newest
-    for key, rows in zip(keys, update.rows.values(), strict=True):
+    # the columns are the definition's (no frame of its own to describe): small entries only,
+    # on every partition's materialization, and each partition's own row count
+    for (day, genre), rows in update.rows.items():
         context.add_asset_metadata(
-            {"dagster/row_count": rows, **(once if key == keys[-1] else {})},
-            partition_key=key,
+            {"dagster/row_count": rows}, partition_key=partition_key(day, genre)
         )
-    return dg.MaterializeResult()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/table_name": tables.FACT_CHART_STATS.table_name,
+            "days_recomputed": len(update.days),
+            "first_day_recomputed": str(update.days[0]),
+            "days_written": len(update.written),
+        }
+    )
