@@ -63,12 +63,12 @@ def render(postgres: PostgresResource) -> Report:
         cells = [t.replace("|", "/") for _, _, t, *_ in top]
         markdown.append(f"| {name} | " + " | ".join(cells) + " |")
         first_day = all(row[-1] is None for row in top)
-        rows = [
+        entries = [
             (r, _badge(status, change), _e(title), d, f"{peak} ({peak_day:%b} {peak_day.day})")
             for r, _, title, status, change, d, peak, peak_day, _ in top
         ]
         note = "<p class='note'>The list's first day: no history yet.</p>" if first_day else ""
-        table = _table(["#", "", "title", "days", "peak"], rows, raw=True)
+        table = _table(["#", "", "title", "days", "peak"], entries, raw=True)
         tops.append(f"<div><h3>{_e(name)}</h3>{note}{table}</div>")
         history = postgres.query(
             "SELECT title_id, snapshot_date, rank FROM analytics.daily_rankings "
@@ -90,9 +90,9 @@ def render(postgres: PostgresResource) -> Report:
         "ORDER BY status_change DESC, rank LIMIT 15",
         [day],
     )
-    rows = [(_e(g), _e(t), _badge(s, c), p, r, d) for g, t, s, c, p, r, d in climbers]
-    header = ["genre", "title", "", "previous rank", "rank", "days on the list"]
-    sections.append(_section("The day's biggest climbers", _table(header, rows, raw=True)))
+    moved = [(_e(g), _e(t), _badge(s, c), p, r, d) for g, t, s, c, p, r, d in climbers]
+    columns = ["genre", "title", "", "previous rank", "rank", "days on the list"]
+    sections.append(_section("The day's biggest climbers", _table(columns, moved, raw=True)))
 
     back = postgres.query(
         "SELECT genre_name, title, rank, runs, days_on_list, peak_rank "
@@ -100,11 +100,11 @@ def render(postgres: PostgresResource) -> Report:
         "ORDER BY rank, genre_name",
         [day],
     )
-    header = ["genre", "title", "rank", "runs", "days on the list", "peak"]
+    columns = ["genre", "title", "rank", "runs", "days on the list", "peak"]
     more = len(back) - LEADERS * 2
     sections.append(_section(
         f"Re-entries ({len(back)})",
-        _table(header, back[: LEADERS * 2])
+        _table(columns, back[: LEADERS * 2])
         + (f"<p class='note'>and {more} more, further down their lists.</p>" if more > 0 else ""),
     ))  # fmt: skip
     sections.append(_section("New entries and drop-outs, genre by genre", _changes(postgres, day)))
