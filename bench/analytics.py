@@ -25,7 +25,14 @@ from imdb_warehouse.replay.server import ReplayServer
 DAY = date(2025, 6, 1)
 YEARS_OF_DAYS = 5 * 365 + 1
 GOAL_MS = 100.0
+UPDATE_GOAL_MS = 500.0  # the day's update of the chart statistics: a small part of the day's run
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
+
+# not a documented question: every day of five years summed (docs/warehouse.md, pitfalls)
+ALL_TIME_POINTS = """
+    SELECT title_id, title, points FROM analytics.movie_points
+    WHERE period = 'all_time' ORDER BY points DESC LIMIT 10
+"""
 
 HISTORY = [
     # each day before DAY: every genre's 50, drawn from the day's movies with a daily shift
@@ -78,13 +85,16 @@ def run(admin_url: str) -> list[Figure]:
             conn.execute("VACUUM ANALYZE")
             [(charted,)] = conn.execute("SELECT count(*) FROM warehouse.fact_chart_stats")
             timings = [(_name(i, query), _median_ms(conn, query)) for i, query in _queries()]
+            all_time = _median_ms(conn, ALL_TIME_POINTS)
     slowest = max(ms for _, ms in timings)
     return [
         Figure("analytics_5y_ranking_rows", rankings, "rows", "≥ 1,800,000",
                rankings >= 1_800_000),
         Figure("chart_stats_5y_rows", charted, "rows", "= ranking rows", charted == rankings),
         Figure("chart_stats_5y_build", build_s, "s"),
-        Figure("chart_stats_update_day", update_ms, "ms"),
+        Figure("points_all_time_5y", all_time, "ms"),
+        Figure("chart_stats_update_day", update_ms, "ms", f"≤ {UPDATE_GOAL_MS:.0f}",
+               update_ms <= UPDATE_GOAL_MS),
         *(Figure(name, ms, "ms", f"≤ {GOAL_MS:.0f}", ms <= GOAL_MS) for name, ms in timings),
         Figure("analytics_query_5y_max", slowest, "ms", f"≤ {GOAL_MS:.0f}", slowest <= GOAL_MS),
     ]  # fmt: skip

@@ -8,9 +8,10 @@ without the movie does), its runs, its peak (the first day at it) and its points
 
 Incremental: the statistics of the days D, D', … of a genre need only the state before D, that
 is each listed movie's latest row before D (the genre's previous snapshot's rows among them),
-never the whole history. A past day rebuilt changes every later day of its genre, so an update
-recomputes, for each genre it is given, every snapshot from its first day given to the newest
-held, in one transaction (`update_chart_stats`).
+never the whole history. A past day rebuilt can change every later day of its genre, so an
+update recomputes, for each genre it is given, every snapshot from its first day given to the
+newest held, and writes the days given and those that changed, in one transaction
+(`update_chart_stats`).
 """
 
 from collections.abc import Sequence
@@ -178,25 +179,31 @@ def update_chart_stats(
 
 
 def _first_day_to_compute(
-    conn: psycopg.Connection, genres: list[str], given: date, exists: bool
+    conn: psycopg.Connection, genres: list[str], given: date, held: bool
 ) -> date:
-    """`given`, or the first snapshot of a genre after the last one with statistics, when a
-    snapshot before `given` lacks them."""
-    stats_before = (
-        "(SELECT max(c.snapshot_date) FROM warehouse.fact_chart_stats c "
-        "WHERE c.genre = g.genre AND c.snapshot_date < $2)"
-        if exists
-        else "NULL::date"
-    )
-    [(start,)] = conn.execute(
-        "SELECT min(first_missing) FROM unnest($1::text[]) AS g(genre) "  # noqa: S608
-        "CROSS JOIN LATERAL (SELECT " + stats_before + " AS held) h "
-        "CROSS JOIN LATERAL (SELECT min(f.snapshot_date) AS first_missing "
-        "  FROM warehouse.fact_movie_ranking f WHERE f.genre = g.genre "
-        "  AND f.snapshot_date < $2 AND f.snapshot_date > coalesce(h.held, '-infinity')) m",
-        [genres, given],
-    ).fetchall()
+    """`given`, or the first snapshot of a genre after the last one with statistics (the first
+    one when it has none) when a snapshot before `given` lacks them."""
+    query = _FIRST_WITHOUT_STATS if held else _FIRST_SNAPSHOT
+    [(start,)] = conn.execute(query, [genres, given]).fetchall()
     return min(start, given) if start else given
+
+
+_FIRST_WITHOUT_STATS = """
+    SELECT min(first_missing) FROM unnest($1::text[]) AS g(genre)
+    CROSS JOIN LATERAL (
+        SELECT max(c.snapshot_date) AS day FROM warehouse.fact_chart_stats c
+        WHERE c.genre = g.genre AND c.snapshot_date < $2
+    ) held
+    CROSS JOIN LATERAL (
+        SELECT min(f.snapshot_date) AS first_missing FROM warehouse.fact_movie_ranking f
+        WHERE f.genre = g.genre AND f.snapshot_date < $2
+          AND f.snapshot_date > coalesce(held.day, '-infinity')
+    ) missing
+"""
+_FIRST_SNAPSHOT = """
+    SELECT min(snapshot_date) FROM warehouse.fact_movie_ranking
+    WHERE genre = ANY($1) AND snapshot_date < $2
+"""
 
 
 # What an update reads: the lists of its genres from its first day on; each genre's rows of its
@@ -239,9 +246,9 @@ def _read(
     schema: pl.Schema,
 ) -> pl.DataFrame:
     """The rows of `query`, its columns those of `schema`, read through ADBC as the IO manager
-    reads (a rebuild of an old day reads every later day: ~10× faster than row by row), with
-    the values bound client-side. Outside the update's transaction, but under its lock: no
-    other update can write the table before the update's own write."""
+    reads (a rebuild of an old day reads every later day: the fast read matters), with the
+    values bound client-side. Outside the update's transaction, but under its lock: no other
+    update can write the table before this one's write."""
     text = sql.SQL(query).format(
         columns=sql.SQL(", ").join(sql.Identifier("c", name) for name in schema),
         genres=sql.Literal(genres),

@@ -32,6 +32,7 @@ CURRENCY = "USD"
 TABLE_ROWS = 50  # the most rows of any table of the page
 LEADERS = 10
 BADGES = {"NEW": "NEW", "RE": "RE", "UP": "▲", "DOWN": "▼", "SAME": "="}
+BOX_OFFICE_CHARTS = 2
 
 
 @dataclass(frozen=True)
@@ -52,38 +53,86 @@ def render(postgres: PostgresResource) -> Report:
         "WHERE snapshot_date = $1 ORDER BY genre_name",
         [day],
     )
-    sections, charts, markdown, tops, bumps = [], 0, [], [], []
-    for genre, name in genres:
-        top = postgres.query(
-            "SELECT rank, title_id, title, status, status_change, days_on_list, peak_rank, "
-            "peak_date, previous_snapshot_date FROM analytics.chart_stats "
-            "WHERE snapshot_date = $1 AND genre = $2 AND rank <= $3 ORDER BY rank",
-            [day, genre, TOP],
-        )
-        cells = [t.replace("|", "/") for _, _, t, *_ in top]
-        markdown.append(f"| {name} | " + " | ".join(cells) + " |")
-        first_day = all(row[-1] is None for row in top)
-        entries = [
-            (r, _badge(status, change), _e(title), d, f"{peak} ({peak_day:%b} {peak_day.day})")
-            for r, _, title, status, change, d, peak, peak_day, _ in top
-        ]
-        note = "<p class='note'>The list's first day: no history yet.</p>" if first_day else ""
-        table = _table(["#", "", "title", "days", "peak"], entries, raw=True)
-        tops.append(f"<div><h3>{_e(name)}</h3>{note}{table}</div>")
-        history = postgres.query(
-            "SELECT title_id, snapshot_date, rank FROM analytics.daily_rankings "
-            "WHERE genre = $1 AND snapshot_date > $2::date - $3::int "
-            "AND title_id = ANY($4::text[]) ORDER BY snapshot_date",
-            [genre, day, DAYS_SHOWN, [t for _, t, *_ in top]],
-        )
-        titles = {title_id: title for _, title_id, title, *_ in top}
-        if len({d for _, d, _ in history}) < 2:
-            chart = "<p class='note'>One day of this list so far: no history to draw yet.</p>"
-        else:
-            chart, charts = _bump_chart(history, titles), charts + 1
-        bumps.append(f"<figure><figcaption>{_e(name)}</figcaption>{chart}</figure>")
-    sections.append(_section(f"Each genre's top {TOP} today", "".join(tops), "tops"))
+    lists = [_genre_of_the_day(postgres, day, genre, name) for genre, name in genres]
+    box_office = _box_office(postgres)
+    sections = [
+        _section(f"Each genre's top {TOP} today", "".join(g.top for g in lists), "tops"),
+        _section("The day's biggest climbers", _climbers(postgres, day)),
+        _re_entries(postgres, day),
+        _section("New entries and drop-outs, genre by genre", _changes(postgres, day)),
+        _points_leaders(postgres),
+        _section(
+            f"Each genre's top {TOP}, the last {DAYS_SHOWN} days",
+            "".join(g.bump for g in lists),
+            "grid",
+        ),
+        _section("Box office", box_office),
+        _section("People with the most ranked movies (30 days)", _people(postgres)),
+    ]
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>imdb_warehouse: the day {day}</title><style>{STYLE}</style></head><body>"
+        f"<h1>IMDb's popular movies, {day}</h1>"
+        f"<p>{len(genres)} genres' lists, from the warehouse's analytics views. "
+        f"{_badge('NEW', None)} its first day on the list, {_badge('RE', None)} back after an "
+        f"absence, {_badge('UP', 3)} {_badge('DOWN', 2)} places moved since the list's previous "
+        f"snapshot, {_badge('SAME', None)} the same place; days: days on the list; peak: its "
+        "best rank, and the first day at it.</p>" + "".join(sections) + "</body></html>"
+    )
+    header = "| genre | " + " | ".join(str(n) for n in range(1, TOP + 1)) + " |"
+    rule = "|---" * (TOP + 1) + "|"
+    markdown = [f"| {g.name} | " + " | ".join(g.titles) + " |" for g in lists]
+    charts = sum(g.charted for g in lists) + BOX_OFFICE_CHARTS
+    return Report(day, page, "\n".join([header, rule, *markdown]), charts)
 
+
+@dataclass(frozen=True)
+class _GenreOfTheDay:
+    name: str
+    titles: list[str]  # its top 10, for the UI's markdown table
+    top: str  # its top 10 with badges, days on the list and peak
+    bump: str  # its bump chart, or a note that it has no history yet
+    charted: bool
+
+
+def _genre_of_the_day(
+    postgres: PostgresResource, day: date, genre: str, name: str
+) -> _GenreOfTheDay:
+    top = postgres.query(
+        "SELECT rank, title_id, title, status, status_change, days_on_list, peak_rank, "
+        "peak_date, previous_snapshot_date FROM analytics.chart_stats "
+        "WHERE snapshot_date = $1 AND genre = $2 AND rank <= $3 ORDER BY rank",
+        [day, genre, TOP],
+    )
+    entries = [
+        (r, _badge(status, change), _e(title), d, f"{peak} ({peak_day:%b} {peak_day.day})")
+        for r, _, title, status, change, d, peak, peak_day, _ in top
+    ]
+    first_day = all(row[-1] is None for row in top)
+    note = "<p class='note'>The list's first day: no history yet.</p>" if first_day else ""
+    table = _table(["#", "", "title", "days", "peak"], entries, raw=True)
+    history = postgres.query(
+        "SELECT title_id, snapshot_date, rank FROM analytics.daily_rankings "
+        "WHERE genre = $1 AND snapshot_date > $2::date - $3::int "
+        "AND title_id = ANY($4::text[]) ORDER BY snapshot_date",
+        [genre, day, DAYS_SHOWN, [t for _, t, *_ in top]],
+    )
+    charted = len({d for _, d, _ in history}) >= 2
+    chart = (
+        _bump_chart(history, {title_id: title for _, title_id, title, *_ in top})
+        if charted
+        else "<p class='note'>One day of this list so far: no history to draw yet.</p>"
+    )
+    return _GenreOfTheDay(
+        name=name,
+        titles=[t.replace("|", "/") for _, _, t, *_ in top],
+        top=f"<div><h3>{_e(name)}</h3>{note}{table}</div>",
+        bump=f"<figure><figcaption>{_e(name)}</figcaption>{chart}</figure>",
+        charted=charted,
+    )
+
+
+def _climbers(postgres: PostgresResource, day: date) -> str:
     climbers = postgres.query(
         "SELECT genre_name, title, status, status_change, previous_rank, rank, days_on_list "
         "FROM analytics.chart_stats WHERE snapshot_date = $1 AND status = 'UP' "
@@ -92,8 +141,10 @@ def render(postgres: PostgresResource) -> Report:
     )
     moved = [(_e(g), _e(t), _badge(s, c), p, r, d) for g, t, s, c, p, r, d in climbers]
     columns = ["genre", "title", "", "previous rank", "rank", "days on the list"]
-    sections.append(_section("The day's biggest climbers", _table(columns, moved, raw=True)))
+    return _table(columns, moved, raw=True)
 
+
+def _re_entries(postgres: PostgresResource, day: date) -> str:
     back = postgres.query(
         "SELECT genre_name, title, rank, runs, days_on_list, peak_rank "
         "FROM analytics.chart_stats WHERE snapshot_date = $1 AND status = 'RE' "
@@ -101,14 +152,16 @@ def render(postgres: PostgresResource) -> Report:
         [day],
     )
     columns = ["genre", "title", "rank", "runs", "days on the list", "peak"]
-    more = len(back) - LEADERS * 2
-    sections.append(_section(
+    shown = LEADERS * 2
+    more = len(back) - shown
+    return _section(
         f"Re-entries ({len(back)})",
-        _table(columns, back[: LEADERS * 2])
+        _table(columns, back[:shown])
         + (f"<p class='note'>and {more} more, further down their lists.</p>" if more > 0 else ""),
-    ))  # fmt: skip
-    sections.append(_section("New entries and drop-outs, genre by genre", _changes(postgres, day)))
+    )
 
+
+def _points_leaders(postgres: PostgresResource) -> str:
     movies = postgres.query(
         "SELECT title, points, lists, best_rank, since, until FROM analytics.movie_points "
         "WHERE period = 'week' ORDER BY points DESC, best_rank, title_id LIMIT $1",
@@ -120,7 +173,7 @@ def render(postgres: PostgresResource) -> Report:
         [LEADERS],
     )
     span = f" ({movies[0][4]} to {movies[0][5]})" if movies else ""
-    sections.append(_section(
+    return _section(
         f"The week's points leaders{span}",
         "<p class='note'>Each day a list gives 51 − rank points to the movie at that rank; a "
         "person scores the points of the movies they are credited on.</p>"
@@ -128,10 +181,10 @@ def render(postgres: PostgresResource) -> Report:
         + _table(["movie", "points", "lists", "best rank"], [m[:4] for m in movies], css="points")
         + _table(["person", "role", "points", "movies", "best rank"], people, css="points")
         + "</div>",
-    ))  # fmt: skip
-    sections.append(_section(f"Each genre's top {TOP}, the last {DAYS_SHOWN} days", "".join(bumps),
-                             "grid"))  # fmt: skip
+    )
 
+
+def _box_office(postgres: PostgresResource) -> str:
     leaders = postgres.query(
         "SELECT title_id, title, gross_worldwide_amount, budget_amount, worldwide_to_budget "
         "FROM analytics.box_office_latest WHERE gross_worldwide_currency = $1 "
@@ -151,7 +204,7 @@ def render(postgres: PostgresResource) -> Report:
         [CURRENCY],
     )
     titles = {row[0]: row[1] for row in leaders}
-    box_office = (
+    return (
         f"<figure><figcaption>Worldwide gross over time, the top 5 ({CURRENCY})</figcaption>"
         f"{_gross_chart(series, titles)}</figure>"
         f"<figure><figcaption>Budget against worldwide gross ({CURRENCY}, "
@@ -159,30 +212,15 @@ def render(postgres: PostgresResource) -> Report:
         + _table(["title", f"worldwide ({CURRENCY})", f"budget ({CURRENCY})", "× budget"],
                  [(t, _money(w), _money(b), x) for _, t, w, b, x in leaders])
     )  # fmt: skip
-    charts += 2
-    sections.append(_section("Box office", box_office))
 
+
+def _people(postgres: PostgresResource) -> str:
     people = postgres.query(
         "SELECT name, role, ranked_movies, list_entries, best_rank "
         "FROM analytics.people_leaderboard ORDER BY ranked_movies DESC, best_rank, person_id "
         "LIMIT 15"
     )
-    sections.append(_section("People with the most ranked movies (30 days)", _table(
-        ["name", "role", "ranked movies", "list entries", "best rank"], people)))  # fmt: skip
-
-    page = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>imdb_warehouse: the day {day}</title><style>{STYLE}</style></head><body>"
-        f"<h1>IMDb's popular movies, {day}</h1>"
-        f"<p>{len(genres)} genres' lists, from the warehouse's analytics views. "
-        f"{_badge('NEW', None)} its first day on the list, {_badge('RE', None)} back after an "
-        f"absence, {_badge('UP', 3)} {_badge('DOWN', 2)} places moved since the list's previous "
-        f"snapshot, {_badge('SAME', None)} the same place; days: days on the list; peak: its "
-        "best rank, and the first day at it.</p>" + "".join(sections) + "</body></html>"
-    )
-    header = "| genre | " + " | ".join(str(n) for n in range(1, TOP + 1)) + " |"
-    rule = "|---" * (TOP + 1) + "|"
-    return Report(day, page, "\n".join([header, rule, *markdown]), charts)
+    return _table(["name", "role", "ranked movies", "list entries", "best rank"], people)
 
 
 def _badge(status: str, change: int | None) -> str:
