@@ -16,6 +16,7 @@ from imdb_warehouse.assets.analytics import create_views, views_missing
 from imdb_warehouse.assets.checks import sql_results
 from imdb_warehouse.assets.raw import search_results_frame, title_pages_frame
 from imdb_warehouse.assets.staging import movie_rankings_frame, title_details_frame
+from imdb_warehouse.charts import update_chart_stats
 from imdb_warehouse.checks import DETAILS_MAX_AGE_DAYS, lists_with_gaps, short_lists
 from imdb_warehouse.partitions import GENRES, partition_key
 from imdb_warehouse.resources import PostgresResource
@@ -69,9 +70,11 @@ def refresh_day(day: date, genres: Sequence[str] = GENRES) -> None:
     write(tables.FACT_BOX_OFFICE, wh.fact_box_office_frame(details), day_keys)
     _check(postgres, tables.FACT_BOX_OFFICE, day)
 
-    # the facts
+    # the facts, and the chart statistics they bring
     write(tables.FACT_MOVIE_RANKING, wh.fact_movie_ranking_frame(rankings), day_keys)
     _check(postgres, tables.FACT_MOVIE_RANKING, day)
+    update_chart_stats(postgres, [(day, genre) for genre in genres])
+    _check(postgres, tables.FACT_CHART_STATS, day)
     if views_missing(
         postgres
     ):  # as the facts run: the views are made once, then stay current by themselves

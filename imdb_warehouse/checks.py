@@ -165,6 +165,7 @@ RATINGS = "ratings_in_range"
 VOTES = "votes_never_decrease"
 FRESH_DETAILS = "details_fresh"
 DETAILS_MAX_AGE_DAYS = 30
+CHART_MATCHES_LISTS = "chart_matches_the_lists"
 
 SQL_CHECKS = {
     REFERENTIAL: (
@@ -181,6 +182,12 @@ SQL_CHECKS = {
     FRESH_DETAILS: (
         dg.AssetCheckSeverity.WARN,
         f"Every ranked movie has details read within {DETAILS_MAX_AGE_DAYS} days.",
+    ),
+    CHART_MATCHES_LISTS: (
+        dg.AssetCheckSeverity.ERROR,
+        "Each day's chart statistics hold the movies and ranks of its lists, no more, and agree "
+        "with themselves (current run ≤ longest run ≤ days on the list, peak ≤ rank, points = "
+        "51 − rank).",
     ),
 }
 
@@ -346,4 +353,35 @@ def _fresh_details(conn, asset_key, table, days) -> dg.AssetCheckResult:
     )
 
 
-_RANKING_CHECKS = {RANKS: _ranks, RATINGS: _ratings, VOTES: _votes, FRESH_DETAILS: _fresh_details}
+def _chart_matches_lists(conn, asset_key, table, days) -> dg.AssetCheckResult:
+    return _result(
+        asset_key,
+        CHART_MATCHES_LISTS,
+        _rows(
+            conn,
+            sql.SQL(
+                "SELECT coalesce(f.snapshot_date, c.snapshot_date) AS snapshot_date, "
+                "coalesce(f.genre, c.genre) AS genre, "
+                "coalesce(f.movie_key, c.movie_key) AS movie_key, "
+                "f.rank AS list_rank, c.rank AS chart_rank FROM "
+                "(SELECT * FROM warehouse.fact_movie_ranking WHERE snapshot_date = ANY($1)) f "
+                "FULL JOIN (SELECT * FROM {} WHERE snapshot_date = ANY($1)) c "
+                "USING (date_key, genre_key, movie_key) "
+                "WHERE f.rank IS DISTINCT FROM c.rank OR NOT (c.current_run <= c.longest_run "
+                "AND c.longest_run <= c.days_on_list AND c.runs <= c.days_on_list "
+                "AND c.peak_rank <= c.rank AND c.points = 51 - c.rank) "
+                "ORDER BY 1, 2, 3"
+            ).format(table),
+            [days],
+        ),
+        "rows_not_matching",
+    )
+
+
+_RANKING_CHECKS = {
+    RANKS: _ranks,
+    RATINGS: _ratings,
+    VOTES: _votes,
+    FRESH_DETAILS: _fresh_details,
+    CHART_MATCHES_LISTS: _chart_matches_lists,
+}

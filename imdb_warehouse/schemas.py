@@ -330,3 +330,50 @@ class FactBoxOffice(pa.DataFrameModel):
     opening_weekend_amount: pl.Int64 = _nullable("US & Canada opening weekend gross")
     opening_weekend_currency: pl.String = _nullable("Its currency")
     opening_weekend_end_date: pl.Date = _nullable("Last day of the opening weekend")
+
+
+CHART_STATUSES = ["NEW", "RE", "UP", "DOWN", "SAME"]
+ON_THIS_LIST = "this genre's list"
+
+
+class FactChartStats(pa.DataFrameModel):
+    """warehouse.fact_chart_stats: one movie's place in one genre's list on one day, with its
+    history on that list up to that day."""
+
+    date_key: pl.Int32 = pa.Field(description=DATE_KEY)
+    genre_key: pl.Int16 = pa.Field(description=GENRE_KEY)
+    movie_key: pl.Int64 = pa.Field(description=MOVIE_KEY)
+    snapshot_date: pl.Date = pa.Field(description="The day of the list")
+    genre: pl.String = pa.Field(description="The list's genre slug")
+    rank: pl.Int16 = pa.Field(ge=1, description="1-based place in the list that day")
+    points: pl.Int16 = pa.Field(
+        ge=1, description="51 − rank: 50 for the first place, 1 for the fiftieth"
+    )
+    status: pl.String = pa.Field(
+        isin=CHART_STATUSES,
+        description="`NEW`: its first day ever on this list; `RE`: back after an absence; "
+        "`UP`, `DOWN`, `SAME`: its move since the list's previous snapshot",
+    )
+    status_change: pl.Int16 = _nullable(
+        "Places moved, the n of `UP n` or `DOWN n`; null for `NEW`, `RE` and `SAME`", ge=1
+    )
+    previous_snapshot_date: pl.Date = _nullable(
+        "The list's previous snapshot, whatever the gap (a day the list was not read is "
+        "skipped); null on the list's first"
+    )
+    previous_rank: pl.Int16 = _nullable("Its rank in that snapshot; null when it was not in it")
+    first_seen_date: pl.Date = pa.Field(description=f"Its first day on {ON_THIS_LIST}")
+    days_on_list: pl.Int32 = pa.Field(
+        ge=1, description=f"Snapshots of {ON_THIS_LIST} that held it, up to this day"
+    )
+    current_run: pl.Int32 = pa.Field(
+        ge=1,
+        description="Consecutive snapshots of the list holding it, ending this day (a day the "
+        "list was not read does not break a run; a snapshot without it does)",
+    )
+    longest_run: pl.Int32 = pa.Field(ge=1, description="Its longest run up to this day")
+    runs: pl.Int32 = pa.Field(
+        ge=1, description="Its runs on the list up to this day: 1, plus 1 for every re-entry"
+    )
+    peak_rank: pl.Int16 = pa.Field(ge=1, description="Its best rank on the list up to this day")
+    peak_date: pl.Date = pa.Field(description="The first day it held peak_rank")

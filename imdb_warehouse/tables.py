@@ -21,6 +21,7 @@ import polars as pl
 
 from imdb_warehouse import schemas
 from imdb_warehouse.checks import (
+    CHART_MATCHES_LISTS,
     COMPLETE_LISTS,
     FRESH_DETAILS,
     RANKS,
@@ -60,6 +61,9 @@ class Table:
     sql_checks: Sequence[str] = ()  # checks of the written days beyond referential integrity
     pool: str | None = None
     sources: Sequence[dg.AssetKey] = ()  # what it reads outside the warehouse (IMDb)
+    # the asset writes its table itself, through the `postgres` resource, and returns a
+    # MaterializeResult: its `reads` are read there too (dependencies, not inputs)
+    writes_itself: bool = False
 
     def __post_init__(self) -> None:
         unknown = [c for c in [*self.references, *self.lineage] if c not in self.columns]
@@ -142,6 +146,9 @@ class Table:
         """`compute`, a function that returns the table's frame, as the table's asset."""
         layer = self.key.path[0]
         reads = {table.key for table in self.reads.values()}
+        ins = (
+            {} if self.writes_itself else {n: dg.AssetIn(key=t.key) for n, t in self.reads.items()}
+        )
         return dg.asset(
             key=self.key,
             group_name=layer,
@@ -150,9 +157,14 @@ class Table:
             partitions_def=day_genre_partitions if self.partitioned else None,
             backfill_policy=BACKFILL_POLICY if self.partitioned else None,
             pool=self.pool,
-            ins={name: dg.AssetIn(key=table.key) for name, table in self.reads.items()},
+            ins=ins,
             deps=[
                 *self.sources,
+                *(
+                    sorted(reads, key=lambda key: key.to_user_string())
+                    if self.writes_itself
+                    else []
+                ),
                 *(t.key for t in self.references.values() if t.key not in reads),
             ]
             or None,
@@ -373,6 +385,38 @@ FACT_BOX_OFFICE = Table(
         "date_key": [TITLE_DETAILS.col("snapshot_date")],
         "movie_key": [TITLE_DETAILS.col("title_id")],
     },
+)
+
+_RANKS = [FACT_MOVIE_RANKING.col("rank")]
+_DAYS = [FACT_MOVIE_RANKING.col("snapshot_date")]
+# Its asset writes it itself (imdb_warehouse/charts.py): a partition (D, g) recomputes D and every
+# later snapshot of g held, which lie outside the run's partitions, where the IO manager writes.
+FACT_CHART_STATS = Table(
+    dg.AssetKey(["warehouse", "fact_chart_stats"]),
+    schemas.FactChartStats,
+    Storage(
+        primary_key=["date_key", "genre_key", "movie_key"],
+        partition_expr=LISTS,
+        indexes=[["movie_key", "genre", "snapshot_date"]],
+    ),
+    reads={"fact_movie_ranking": FACT_MOVIE_RANKING},
+    references={"date_key": DIM_DATE, "genre_key": DIM_GENRE, "movie_key": DIM_MOVIE},
+    lineage={
+        "points": _RANKS,
+        "status": _RANKS,
+        "status_change": _RANKS,
+        "previous_snapshot_date": _DAYS,
+        "previous_rank": _RANKS,
+        "first_seen_date": _DAYS,
+        "days_on_list": _DAYS,
+        "current_run": _DAYS,
+        "longest_run": _DAYS,
+        "runs": _DAYS,
+        "peak_rank": _RANKS,
+        "peak_date": [*_RANKS, *_DAYS],
+    },
+    sql_checks=[CHART_MATCHES_LISTS],
+    writes_itself=True,
 )
 
 # every table above, in the order declared: a new declaration is picked up here

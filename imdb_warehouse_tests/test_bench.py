@@ -21,7 +21,7 @@ TABLES = [
     "raw.imdb_search_results", "raw.imdb_title_pages", "staging.movie_rankings",
     "staging.title_details", "warehouse.dim_movie", "warehouse.dim_person",
     "warehouse.bridge_movie_person", "warehouse.bridge_movie_genre",
-    "warehouse.fact_movie_ranking", "warehouse.fact_box_office",
+    "warehouse.fact_movie_ranking", "warehouse.fact_box_office", "warehouse.fact_chart_stats",
 ]  # fmt: skip
 
 

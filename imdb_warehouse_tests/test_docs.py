@@ -16,6 +16,7 @@ MODELS = [
     schemas.BridgeMovieGenre,
     schemas.FactMovieRanking,
     schemas.FactBoxOffice,
+    schemas.FactChartStats,
 ]
 
 

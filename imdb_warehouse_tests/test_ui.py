@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import dagster as dg
 import psycopg
 import pytest
 from psycopg import sql as pgsql
@@ -26,7 +25,7 @@ from psycopg import sql as pgsql
 from imdb_warehouse.partitions import GENRES, RANGE_END, RANGE_START
 from imdb_warehouse.replay.server import ReplayServer
 from imdb_warehouse.resources.postgres import embedded_database_url
-from imdb_warehouse.schedules import refresh_in_process
+from imdb_warehouse.schedules import CALENDAR, DAY_ASSETS
 from imdb_warehouse_tests.databases import temporary_database
 from imdb_warehouse_tests.helpers import free_port, replay_environment
 
@@ -307,7 +306,8 @@ def test_the_partitions_tab_shows_days_by_genres_and_the_ui_runs_a_genre_or_a_da
             f"{today}|{GENRES[0]}",
             f"{today}|{GENRES[-1]}",
         )
-        assert len(run["assetSelection"]) == 12  # the whole day, in this one run
+        # the whole day, in this one run: every table of a day, and the calendar
+        assert len(run["assetSelection"]) == len(CALENDAR) + len(DAY_ASSETS)
         assert len(ui.replay.requests) <= 30
         page.goto(f"{ui.base}/runs/{run['runId']}", wait_until="networkidle")
         page.get_by_text("Success", exact=True).first.wait_for(timeout=30_000)
@@ -527,69 +527,3 @@ def _check_run(base: str, check: str) -> str:
                 return run["runId"]
         time.sleep(1)
     raise AssertionError(f"the UI launched no run of {check} that ended")
-
-
-def test_the_daily_report_opens_offline_with_its_charts(
-    database_url, tmp_path, monkeypatch, warehouse_home
-):
-    """Two days refreshed the way `imdb-warehouse refresh` does (the report made after the
-    second); the page opens from disk in chromium with every request to the network refused,
-    shows a non-empty chart per genre and the box-office charts, and logs no error."""
-    from datetime import timedelta
-
-    from playwright.sync_api import sync_playwright
-
-    first = datetime.now(UTC).date() - timedelta(days=1)
-    genres = ["action", "comedy", "horror"]
-    with ReplayServer(day=first) as replay, dg.DagsterInstance.ephemeral() as instance:
-        for name, value in {
-            "IMDB_WAREHOUSE_DATABASE_URL": database_url,
-            **replay_environment(replay),
-        }.items():
-            monkeypatch.setenv(name, value)
-        for day in (first, first + timedelta(days=1)):
-            replay.set_day(day)
-            monkeypatch.setenv("IMDB_WAREHOUSE_TODAY", day.isoformat())
-            results = refresh_in_process(day, genres, instance=instance, report=day != first)
-            assert all(r.success for r in results)
-        [made] = results[-1].get_asset_materialization_events()
-    metadata = made.materialization.metadata
-    path = Path(metadata["path"].value)
-    assert path == warehouse_home / "reports" / f"{day}.html" and path.exists()
-    assert metadata["charts"].value == len(genres) + 2
-    preview = metadata["top_10"].value
-    lines = preview.splitlines()  # a markdown table: a row per genre, its top 10 in order
-    assert lines[0] == "| genre | " + " | ".join(str(n) for n in range(1, 11)) + " |"
-    assert [line.split(" | ")[0] for line in lines[2:]] == ["| Action", "| Comedy", "| Horror"]
-    assert all(line.count(" | ") == 10 for line in lines[2:])
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors, outside = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.route("http*://**", lambda route: (outside.append(route.request.url), route.abort()))
-        page.goto(path.as_uri(), wait_until="load")
-        page.screenshot(path=ARTIFACTS / "daily_report.png", full_page=True)
-        charts = page.locator("figure svg")
-        assert charts.count() == len(genres) + 2
-        for index in range(charts.count()):  # data is drawn clipped to the axes: lines, points
-            drawn = charts.nth(index).locator("[clip-path]").count()
-            assert drawn >= (10 if index < len(genres) else 1), (index, drawn)  # a line a movie
-            assert charts.nth(index).bounding_box()["height"] > 100
-        for heading in (
-            "Action",
-            "Comedy",
-            "Horror",
-            "Box office",
-            "The day's biggest climbers",
-            "New entries",
-            "Drop-outs",
-            "People with the most ranked movies",
-        ):
-            assert page.get_by_text(heading, exact=False).count() > 0, heading
-        assert page.locator("table tr").count() > 20
-        browser.close()
-    assert errors == [] and outside == []

@@ -29,6 +29,40 @@ BOX_OFFICE_COLUMNS = """
                END AS worldwide_to_budget
 """
 
+# Points: each day a list gives 51 − rank points to the movie at that rank (50 for the first,
+# 1 for the fiftieth). They are summed over three periods ending on the newest day; a view of
+# points is one UNION ALL branch per period, each with its period as a constant, so that a
+# query filtering on `period` reads only the days of that period (Postgres drops the others).
+POINT_PERIODS = {"week": 7, "month": 30, "all_time": None}
+
+
+def _per_period(columns: str, group_by: str) -> str:
+    """The chart rows (`c`) of each period, grouped by `group_by` into `columns`, as one
+    UNION ALL with the period's name, first and last day."""
+    branches = []
+    for period, days in POINT_PERIODS.items():
+        since = f"max(snapshot_date) - {days - 1}" if days else "min(snapshot_date)"
+        branches.append(
+            f"""
+            SELECT '{period}'::text AS period, span.since, span.until, {columns}
+            FROM (SELECT {since} AS since, max(snapshot_date) AS until
+                  FROM warehouse.fact_chart_stats) span
+            JOIN warehouse.fact_chart_stats c ON c.snapshot_date BETWEEN span.since AND span.until
+            GROUP BY span.since, span.until, {group_by}"""  # noqa: S608 (constant SQL)
+        )
+    return "\n            UNION ALL".join(branches)
+
+
+MOVIE_POINTS = _per_period(
+    "c.movie_key, sum(c.points) AS points, count(*) AS list_entries, "
+    "count(DISTINCT c.genre_key) AS lists, min(c.rank) AS best_rank",
+    "c.movie_key",
+)
+GENRE_POINTS = _per_period(
+    "c.genre_key, c.movie_key, sum(c.points) AS points, count(*) AS days, min(c.rank) AS best_rank",
+    "c.genre_key, c.movie_key",
+)
+
 # Every view names a list's genre twice, as the fact table does and as IMDb shows it:
 # `genre` is the slug (`sci-fi`, as in warehouse.fact_movie_ranking), `genre_name` the
 # display name (`Sci-Fi`).
@@ -208,6 +242,91 @@ VIEWS = {
     ),
 }
 
+
+_CHART = [tables.FACT_CHART_STATS.key, tables.DIM_GENRE.key, tables.DIM_MOVIE.key]
+VIEWS |= {
+    "chart_stats": (
+        "Each listed movie's history on each genre's list up to each day, with names: status "
+        "against the list's previous snapshot and its badge (NEW, RE, UP n, DOWN n, SAME), days "
+        "on the list, current and longest run (consecutive snapshots of that list), runs, peak "
+        "and the first day at it, points (51 − rank).",
+        _CHART,
+        """
+        SELECT c.snapshot_date, g.slug AS genre, g.imdb_name AS genre_name, c.rank,
+               m.title_id, m.title, c.status, c.status_change,
+               CASE WHEN c.status_change IS NULL THEN c.status
+                    ELSE c.status || ' ' || c.status_change END AS badge,
+               c.previous_snapshot_date, c.previous_rank, c.first_seen_date, c.days_on_list,
+               c.current_run, c.longest_run, c.runs, c.peak_rank, c.peak_date, c.points
+        FROM warehouse.fact_chart_stats c
+        JOIN warehouse.dim_genre g USING (genre_key)
+        JOIN warehouse.dim_movie m USING (movie_key)
+        """,
+    ),
+    "chart_turnover": (
+        "Per genre's list and day: movies listed, new entries (first day ever on the list), "
+        "re-entries (back after an absence) and drop-outs (in the previous snapshot, not in "
+        "this one), against the list's previous snapshot whatever the gap.",
+        [tables.FACT_CHART_STATS.key, tables.DIM_GENRE.key],
+        """
+        SELECT c.snapshot_date, g.slug AS genre, g.imdb_name AS genre_name,
+               c.previous_snapshot_date, count(*) AS listed,
+               count(*) FILTER (WHERE c.status = 'NEW') AS new_entries,
+               count(*) FILTER (WHERE c.status = 'RE') AS re_entries,
+               (SELECT count(*) FROM warehouse.fact_chart_stats p
+                WHERE p.snapshot_date = c.previous_snapshot_date AND p.genre = c.genre)
+               - count(c.previous_rank) AS drop_outs
+        FROM warehouse.fact_chart_stats c
+        JOIN warehouse.dim_genre g USING (genre_key)
+        GROUP BY c.snapshot_date, c.genre, g.slug, g.imdb_name, c.previous_snapshot_date
+        """,
+    ),
+    "movie_points": (
+        "Each movie's points over every list (51 − rank a list and day: a movie in two lists "
+        "scores in both) for the period (`week`: the 7 days ending on the newest day, `month`: "
+        "30 days, `all_time`: every day held; since..until): list entries, lists, best rank.",
+        _CHART,
+        f"""
+        SELECT p.period, p.since, p.until, m.title_id, m.title, p.points, p.list_entries,
+               p.lists, p.best_rank
+        FROM ({MOVIE_POINTS}
+        ) p
+        JOIN warehouse.dim_movie m USING (movie_key)
+        """,  # noqa: S608 (this module's constant SQL)
+    ),
+    "genre_points": (
+        "Each movie's points on one genre's list (51 − rank a day) for the period (`week`: the "
+        "7 days ending on the newest day, `month`: 30 days, `all_time`: every day held; "
+        "since..until): days on the list in the period, best rank.",
+        _CHART,
+        f"""
+        SELECT p.period, p.since, p.until, g.slug AS genre, g.imdb_name AS genre_name,
+               m.title_id, m.title, p.points, p.days, p.best_rank
+        FROM ({GENRE_POINTS}
+        ) p
+        JOIN warehouse.dim_genre g USING (genre_key)
+        JOIN warehouse.dim_movie m USING (movie_key)
+        """,  # noqa: S608 (this module's constant SQL)
+    ),
+    "person_points": (
+        "Each person's points per role for the period (`week`, `month`, `all_time`, as "
+        "movie_points): the sum of the points of the movies they are credited on now (the "
+        "credits of each movie's latest details read), the movies that scored, their best rank.",
+        [*_CHART, tables.BRIDGE_MOVIE_PERSON.key, tables.DIM_PERSON.key],
+        f"""
+        SELECT p.period, p.since, p.until, pe.person_id, pe.name, b.role,
+               sum(p.points) AS points, count(*) AS movies, min(p.best_rank) AS best_rank
+        FROM ({MOVIE_POINTS}
+        ) p
+        JOIN warehouse.dim_movie m USING (movie_key)
+        JOIN warehouse.bridge_movie_person b  -- the credits of the latest details read:
+          ON b.movie_key = p.movie_key        -- no credit is seen after it, so >= is =
+         AND b.last_seen_date >= (m.details_scraped_at AT TIME ZONE 'UTC')::date
+        JOIN warehouse.dim_person pe ON pe.person_key = b.person_key
+        GROUP BY p.period, p.since, p.until, pe.person_id, pe.name, b.role
+        """,  # noqa: S608 (this module's constant SQL)
+    ),
+}
 
 VIEW_KEYS = [dg.AssetKey(["analytics", name]) for name in VIEWS]
 

@@ -22,9 +22,11 @@ DAILY_REPORT = dg.AssetKey(["reports", "daily_report"])
     kinds={"html"},
     owners=OWNERS,
     description="The newest day as one self-contained HTML page with charts: each genre's top "
-    "10 over 30 days (bump charts), the day's movers, entries and drop-outs, box-office "
-    "leaders (gross over time, budget against worldwide gross, US dollars) and the people "
-    "leaderboard. Made after each day's run.",
+    "10 with status badges (NEW, RE, ▲n, ▼n, =), days on the list and peak; the day's climbers "
+    "and re-entries; each genre's entries and drop-outs, folded; the week's points leaders; "
+    "each genre's top 10 over 30 days (bump charts); box-office leaders (gross over time, "
+    "budget against worldwide gross, US dollars) and the people leaderboard. Made after each "
+    "day's run.",
 )
 def daily_report(context: dg.AssetExecutionContext, postgres: PostgresResource):
     report = render(postgres)

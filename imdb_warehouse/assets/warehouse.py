@@ -14,8 +14,10 @@ import dagster as dg
 import polars as pl
 
 from imdb_warehouse import tables
+from imdb_warehouse.charts import update_chart_stats
 from imdb_warehouse.imdb.genres import GENRE_BY_SLUG, IMDB_GENRES, MOVIE_GENRES
-from imdb_warehouse.partitions import partition_days
+from imdb_warehouse.partitions import partition_days, partition_key, run_lists
+from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.schemas import (
     BridgeMovieGenre,
     BridgeMoviePerson,
@@ -277,3 +279,35 @@ def fact_box_office(title_details: pl.DataFrame) -> pl.DataFrame:
     graphql source): worldwide, US & Canada and opening-weekend gross with their currencies,
     so a movie's gross can be followed day by day."""
     return fact_box_office_frame(title_details)
+
+
+@tables.FACT_CHART_STATS.asset
+def fact_chart_stats(
+    context: dg.AssetExecutionContext, postgres: PostgresResource
+) -> dg.MaterializeResult:
+    """Each listed movie's history on each genre's list, up to each day: its status against
+    the list's previous snapshot (NEW, RE, UP n, DOWN n, SAME), days on the list, current and
+    longest run, runs, peak and the first day at it, and its points (51 − rank).
+
+    Kept incrementally (imdb_warehouse/charts.py): a partition (D, g) reads each movie's latest
+    statistics before D, not the whole history. A past day rebuilt changes the later days of
+    its genre, so the partition (D, g) recomputes D and every later snapshot of g held, in the
+    same transaction, and writes the days whose statistics changed. Those later days lie
+    outside the run's partitions, where the IO manager refuses to write: this asset writes its
+    table itself, with the IO manager's writer (`write_frame`: the same table, keys, indexes
+    and column types), under the table's lock from the read of the state to the write."""
+    update = update_chart_stats(postgres, run_lists(context))
+    # the columns are the definition's (no frame of its own to describe): small entries only,
+    # on every partition's materialization, and each partition's own row count
+    for (day, genre), rows in update.rows.items():
+        context.add_asset_metadata(
+            {"dagster/row_count": rows}, partition_key=partition_key(day, genre)
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/table_name": tables.FACT_CHART_STATS.table_name,
+            "days_recomputed": len(update.days),
+            "first_day_recomputed": str(update.days[0]),
+            "days_written": len(update.written),
+        }
+    )

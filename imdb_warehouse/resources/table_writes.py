@@ -72,12 +72,17 @@ def check_frame(frame: pl.DataFrame, spec: TableSpec) -> None:
             )
 
 
+def lock_table(conn: psycopg.Connection, qualified_name: str) -> None:
+    """Take the writers' turn on a table until the caller's transaction ends (a writer that
+    reads the table before it writes holds it from its read on)."""
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [f"polars_io:{qualified_name}"]
+    )
+
+
 def write_frame(conn: psycopg.Connection, spec: TableSpec, frame: pl.DataFrame) -> None:
     """Write `frame` into `spec`'s table inside the caller's transaction."""
-    conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        [f"polars_io:{spec.qualified_name}"],
-    )
+    lock_table(conn, spec.qualified_name)
     before = prepare_table(conn, spec, frame)
     names = sql.SQL(", ").join(map(sql.Identifier, frame.columns))
     shared = spec.partitions.membership_column(frame.schema) if spec.partitions else None

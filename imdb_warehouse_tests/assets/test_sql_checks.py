@@ -51,7 +51,7 @@ def test_the_day_s_run_evaluates_every_sql_check_of_its_days(built):
         for e in result.get_asset_check_evaluations()
     }
     expected = {(table.name, name) for table in tables.TABLES for name in table.checked_in_sql}
-    assert len(expected) == 8 and expected <= set(evaluated)
+    assert len(expected) == 10 and expected <= set(evaluated)
     assert all(evaluated[key].passed for key in expected)
 
 

@@ -38,6 +38,7 @@ WAREHOUSE_TABLES = [
     "bridge_movie_genre",
     "fact_movie_ranking",
     "fact_box_office",
+    "fact_chart_stats",
 ]
 
 
@@ -97,6 +98,9 @@ def test_several_days_build_a_consistent_star_schema_that_reruns_leave_unchanged
         ("warehouse.bridge_movie_person", "warehouse.dim_person", True),
         ("warehouse.fact_box_office", "warehouse.dim_date", True),
         ("warehouse.fact_box_office", "warehouse.dim_movie", True),
+        ("warehouse.fact_chart_stats", "warehouse.dim_date", True),
+        ("warehouse.fact_chart_stats", "warehouse.dim_genre", True),
+        ("warehouse.fact_chart_stats", "warehouse.dim_movie", True),
         ("warehouse.fact_movie_ranking", "warehouse.dim_date", True),
         ("warehouse.fact_movie_ranking", "warehouse.dim_genre", True),
         ("warehouse.fact_movie_ranking", "warehouse.dim_movie", True),
