@@ -146,7 +146,19 @@ def execute_here(
         if on_event:
             on_event(event)
     ended = instance.get_run_by_id(run.run_id)
+    return _result(job.get_definition(), events, ended or run)
+
+
+def without_events(result: dg.JobExecutionResult) -> dg.JobExecutionResult:
+    """`result` that tells its run only: a run's events take megabytes (a rebuild's runs keep
+    theirs in the instance, where the UI and the log file read them)."""
+    return _result(result.job_def, [], result.dagster_run)
+
+
+def _result(
+    job: dg.JobDefinition, events: list[dg.DagsterEvent], run: dg.DagsterRun
+) -> dg.JobExecutionResult:
     # no execution context to reconstruct: the result tells the run and its events, not the
     # outputs' values (they are in the warehouse)
     no_context = cast("AbstractContextManager[PlanExecutionContext]", nullcontext())
-    return dg.JobExecutionResult(job.get_definition(), no_context, events, ended or run)
+    return dg.JobExecutionResult(job, no_context, events, run)

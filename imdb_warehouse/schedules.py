@@ -33,7 +33,13 @@ from imdb_warehouse.partitions import GENRES, day_chunks, genre_blocks, open_day
 from imdb_warehouse.resources import PostgresResource
 from imdb_warehouse.resources.archive import PageArchive
 from imdb_warehouse.resources.imdb_client import ImdbClient, ImdbError
-from imdb_warehouse.runs import execute_here, failure_cause, owner_tags, release_dead_runs
+from imdb_warehouse.runs import (
+    execute_here,
+    failure_cause,
+    owner_tags,
+    release_dead_runs,
+    without_events,
+)
 
 CODE_VERSION_TAG = "dagster/code_version"
 IN_PROCESS_TAG = "imdb_warehouse/in_process"  # the runs of `imdb-warehouse refresh`
@@ -215,11 +221,11 @@ def refresh_in_process(
 ) -> list[dg.JobExecutionResult]:
     """The day's run in this process (`refresh_day`, as the schedule runs it; one a block of
     neighbouring genres when not all; with `last`, the days `day`..`last`, a run per
-    DAYS_PER_RUN days), then
-    the views' when one is missing or its SQL changed, then the daily report's (unless `report`
-    is false); stops at a failed run. They use the project's resources, configured from the
-    environment; `on_event` hears of each event as it happens, `on_run` of each run as it
-    ends."""
+    DAYS_PER_RUN days), then the views' when one is missing or its SQL changed, then the daily
+    report's (unless `report` is false); stops at a failed run. They use the project's
+    resources, configured from the environment; `on_event` hears of each event as it happens,
+    `on_run` of each run as it ends. Of several day runs (a rebuild), only the last one's
+    result keeps its events."""
     release_dead_runs(instance)
     open_days(instance, [day + timedelta(days=n) for n in range(((last or day) - day).days + 1)])
     process = {IN_PROCESS_TAG: "true", **owner_tags()}
@@ -234,12 +240,14 @@ def refresh_in_process(
     runs.append((views_job, lambda: {} if views_needed(PostgresResource(), instance) else None))
     if report:
         runs.append((report_job, dict))
-    results = []
+    results: list[dg.JobExecutionResult] = []
     for job, options in runs:
         chosen = options()
         if chosen is None:
             continue
         tags = {**chosen.pop("tags", {}), **process}
+        if job is day_job and results:  # a rebuild's earlier runs, heard: their run only
+            results[-1] = without_events(results[-1])
         result = execute_here(job.name, instance, tags, on_event, **chosen)
         results.append(result)
         if on_run:
