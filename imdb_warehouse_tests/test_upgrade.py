@@ -22,7 +22,13 @@ import pytest
 from psycopg import sql
 
 from imdb_warehouse import tables
-from imdb_warehouse.partitions import GENRES, RANGE_START, day_genre_partitions, partition_key
+from imdb_warehouse.partitions import (
+    DAYS_PER_RUN,
+    GENRES,
+    RANGE_START,
+    day_genre_partitions,
+    partition_key,
+)
 from imdb_warehouse_tests.helpers import free_port
 
 pytestmark = pytest.mark.slow  # a week built by the old version, then today and a rebuild
@@ -34,6 +40,7 @@ DAYS = [date(2025, 3, 1) + timedelta(days=n) for n in range(8)]
 OLD_DAYS, TODAY = DAYS[:7], DAYS[7]
 SCHEMAS = ("raw", "staging", "warehouse")
 LISTED_IN = "listed_in"  # the column the genre partitions add to the tables of a movie's rows
+CHART_STATS = "warehouse.fact_chart_stats"  # the one table added since the old version
 one_backend = pytest.mark.parametrize("backend_url", ["embedded"], indirect=True)
 
 
@@ -206,7 +213,9 @@ def test_a_week_built_by_the_old_version_keeps_every_row_and_joins_the_genre_par
         for statuses in old_status.values()
     ), old_status
     before = snapshot(database_url)
-    assert sorted(before) == sorted(table.table_name for table in tables.TABLES)
+    assert sorted(before) == sorted(
+        t.table_name for t in tables.TABLES if t.table_name != CHART_STATS
+    )
     added = _added_columns(before)  # listed_in, and columns other changes added since
     assert {name for name, columns in added.items() if LISTED_IN in columns} == set(LISTED_TABLES)
 
@@ -222,6 +231,7 @@ def test_a_week_built_by_the_old_version_keeps_every_row_and_joins_the_genre_par
         assert old_days and all(row[c] is None for row in old_days for c in columns), name
         if LISTED_IN in columns:
             assert all(row[LISTED_IN] for row in rows if row[day] == str(TODAY)), name
+    _chart_stats_of_every_day(upgraded)  # its first update computes the whole history
     grid = _genre_grid(installation.dagster_home)
     assert grid == {table: set(_keys([TODAY])) for table in grid}  # the old days: not yet
 
@@ -236,7 +246,8 @@ def test_a_week_built_by_the_old_version_keeps_every_row_and_joins_the_genre_par
 
     _every_row_kept(before, after)
     for name, table in after.items():  # the rebuild changed nothing but the lists
-        assert table.rows(before[name].columns) == upgraded[name].rows(before[name].columns), name
+        columns = before[name].columns if name in before else None
+        assert table.rows(columns) == upgraded[name].rows(columns), name
     _listed_in_is_every_list_of_the_day(after)
     grid = _genre_grid(installation.dagster_home)
     assert grid == {table: set(_keys(DAYS)) for table in grid}
@@ -245,7 +256,8 @@ def test_a_week_built_by_the_old_version_keeps_every_row_and_joins_the_genre_par
         runs = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_day"))
     assert all(run.is_success for run in runs)
     assert [(run.tags.get(RANGE_START), run.tags.get("dagster/partition")) for run in runs] == [
-        (partition_key(OLD_DAYS[0], GENRES[0]), None),  # the rebuild: one run
+        (partition_key(OLD_DAYS[DAYS_PER_RUN], GENRES[0]), None),  # the rebuild: runs of 5 days
+        (partition_key(OLD_DAYS[0], GENRES[0]), None),
         (partition_key(TODAY, GENRES[0]), None),
         *((None, day.isoformat()) for day in reversed(OLD_DAYS)),  # the old version's runs
     ]
@@ -272,6 +284,7 @@ def _added_columns(before: dict[str, "Rows"]) -> dict[str, list[str]]:
     added = {
         table.table_name: [c for c in table.columns if c not in before[table.table_name].columns]
         for table in tables.TABLES
+        if table.table_name in before
     }
     return {name: columns for name, columns in added.items() if columns}
 
@@ -279,12 +292,14 @@ def _added_columns(before: dict[str, "Rows"]) -> dict[str, list[str]]:
 def _every_row_kept(before: dict[str, "Rows"], now: dict[str, "Rows"]) -> None:
     """Every table as the old version left it (no column dropped, the new ones added), with
     today's rows added."""
-    assert sorted(now) == sorted(before)
+    assert sorted(now) == sorted([*before, CHART_STATS])
     added = _added_columns(before)
-    for name, table in now.items():
-        assert sorted(table.columns) == sorted(before[name].columns + added.get(name, [])), name
+    for name in before:
+        assert sorted(now[name].columns) == sorted(before[name].columns + added.get(name, [])), name
     for declared in tables.TABLES:
         name = declared.table_name
+        if name == CHART_STATS:
+            continue
         if not declared.partitioned:  # the calendar dimensions: as they were
             assert now[name].rows() == before[name].rows(), name
         elif declared.day_column == "snapshot_date":
@@ -319,6 +334,21 @@ def _same_dimension_rows(name: str, declared, before: "Rows", after: "Rows") -> 
     assert set(now) - set(was) and set(now) & set(was), name  # today brought new rows and old
     if "first_seen_date" in before.columns:
         assert min(row["first_seen_date"] for row in now.values()) == str(OLD_DAYS[0]), name
+
+
+def _chart_stats_of_every_day(now: dict[str, "Rows"]) -> None:
+    """The chart statistics the old version lacked: one row for each movie on each list of
+    each day, the old days' included."""
+    lists = Counter(
+        (row["snapshot_date"], row["genre"], int(row["title_id"][2:]))
+        for row in now["staging.movie_rankings"].dicts()
+    )
+    held = Counter(
+        (row["snapshot_date"], row["genre"], int(row["movie_key"]))
+        for row in now[CHART_STATS].dicts()
+    )
+    assert set(now[CHART_STATS].values("snapshot_date")) == {day.isoformat() for day in DAYS}
+    assert held == lists
 
 
 def _listed_in_is_every_list_of_the_day(after: dict[str, "Rows"]) -> None:
