@@ -1,6 +1,7 @@
 """`make bench`: every figure of the project, each beside its goal.
 
-Prints one table, then one line per figure: `bench: <metric> = <value> <unit>`.
+Prints each suite's figures as it ends (`bench.<suite>: <metric> = <value> <unit>`), then one
+table, then one line per figure: `bench: <metric> = <value> <unit>`.
 Runs against the warehouse Postgres in effect (IMDB_WAREHOUSE_DATABASE_URL, else the
 embedded server), in a scratch database it creates and drops.
 """
@@ -23,7 +24,10 @@ def main() -> int:
     figures: list[Figure] = []
     with scratch_database(configured_database_url()) as url:
         for suite in SUITES:
-            figures += suite.run(url)
+            done = suite.run(url)
+            for f in done:  # as each suite ends: a long bench interrupted keeps what it measured
+                print(f"{suite.__name__}: {f.metric} = {f.value:.4g} {f.unit}", flush=True)
+            figures += done
     print(
         f"imdb_warehouse benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores), "
