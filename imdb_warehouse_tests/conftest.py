@@ -48,18 +48,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[BACKENDS] = ["embedded", "server"] if answers else ["embedded"]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow modules first, the longest of them (the upgrade) first of all: `make test`'s
-    workers take a module at a time in this order, and then finish together instead of one
-    running the upgrade alone at the end (~5 minutes of CI)."""
-    items.sort(
-        key=lambda item: (item.get_closest_marker("slow") is None, item.path.name != LONGEST)
-    )
-
-
-LONGEST = "test_upgrade.py"
-
-
 def pytest_report_header(config: pytest.Config) -> str:
     return f"warehouse backends: {', '.join(config.stash[BACKENDS])} (server URL {SERVER_URL})"
 
